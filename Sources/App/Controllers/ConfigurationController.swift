@@ -1,0 +1,241 @@
+import Foundation
+import Hummingbird
+import Persistence
+import Providers
+
+/// `/api/v1/organizations/{org}/configuration`: provider credentials, validated, masked in every
+/// response, sealed at rest, versioned with `If-Match`, and rotated with a grace window.
+struct ConfigurationController {
+    let organizations: OrganizationStore
+    let configurations: ConfigurationStore
+
+    static let defaultGrace: TimeInterval = 24 * 3600
+    static let maxGrace: TimeInterval = 7 * 24 * 3600
+
+    struct PreviousSecret: Encodable {
+        let inGrace: Bool
+        let validUntil: Date?
+        enum CodingKeys: String, CodingKey {
+            case inGrace = "in_grace"
+            case validUntil = "valid_until"
+        }
+    }
+
+    /// One document as shown: masked.
+    struct DocumentResponse: ResponseEncodable {
+        let key: String
+        let version: Int64
+        let document: JSONValue
+        let createdAt: Date
+        let updatedAt: Date
+        let updatedBy: UUID?
+        let previousSecret: PreviousSecret
+
+        init(_ stored: StoredConfiguration) throws {
+            key = stored.key
+            version = stored.version
+            document = try JSONCoding.decoder.decode(JSONValue.self, from: Data(stored.publicDocument.utf8))
+            createdAt = stored.createdAt
+            updatedAt = stored.updatedAt
+            updatedBy = stored.updatedBy
+            previousSecret = PreviousSecret(
+                inGrace: stored.previousValidUntil != nil, validUntil: stored.previousValidUntil)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case key, version, document
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+            case updatedBy = "updated_by"
+            case previousSecret = "previous_secret"
+        }
+
+        var etag: String { "\"\(version)\"" }
+    }
+
+    struct ListResponse: ResponseEncodable {
+        let configurations: [DocumentResponse]
+        let availableKeys: [String]
+        enum CodingKeys: String, CodingKey {
+            case configurations
+            case availableKeys = "available_keys"
+        }
+    }
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("/organizations/:org/configuration") { _, context in
+            _ = try context.requireRole([.admin, .service], to: "read configuration")
+            let organization = try await context.organization(context.pathParameter("org"), store: organizations)
+            let stored = try await configurations.list(organizationID: organization.id, logger: context.logger)
+            return ListResponse(
+                configurations: try stored.map(DocumentResponse.init),
+                availableKeys: ConfigurationKey.allCases.map(\.rawValue))
+        }
+        group.get("/organizations/:org/configuration/:key") { _, context in
+            _ = try context.requireRole([.admin, .service], to: "read configuration")
+            let organization = try await context.organization(context.pathParameter("org"), store: organizations)
+            let key = try Self.knownKey(context.pathParameter("key"), status: .notFound)
+            guard
+                let stored = try await configurations.get(
+                    organizationID: organization.id, key: key.rawValue, logger: context.logger)
+            else {
+                throw APIError.notFound("configuration_not_found", "\(key.rawValue) is not configured")
+            }
+            return try Self.respond(DocumentResponse(stored), status: .ok)
+        }
+        group.put("/organizations/:org/configuration/:key") { request, context in
+            var request = request
+            _ = try context.requireRole([.admin], to: "change configuration")
+            let organization = try await context.organization(context.pathParameter("org"), store: organizations)
+            let key = try Self.knownKey(context.pathParameter("key"), status: .unprocessableContent)
+            let ifMatch = try request.ifMatchVersion()
+            let incoming = try await request.jsonObject(context: context)
+            let schema = ConfigurationSchema.forKey(key)
+            if key == .telephonyProvider {
+                try await requireConfigured(choice: schema.validate(incoming), organizationID: organization.id, context: context)
+            }
+            let stored = try await configurations.put(
+                organizationID: organization.id, key: key.rawValue, ifMatch: ifMatch, actor: context.actor,
+                logger: context.logger
+            ) { currentData in
+                let current = try currentData.map(Self.decodeDocument)
+                let restored = schema.restoringMaskedSecrets(in: incoming, from: current)
+                try Self.refuseUnrestoredMasks(in: restored, schema: schema)
+                let document = try schema.validate(restored)
+                return try Self.write(document, schema: schema, auditDetails: [
+                    "fields_changed": Self.changedFields(from: current, to: document).joined(separator: ",")
+                ])
+            }
+            return try Self.respond(DocumentResponse(stored), status: stored.version == 1 ? .created : .ok)
+        }
+        group.delete("/organizations/:org/configuration/:key") { request, context in
+            _ = try context.requireRole([.admin], to: "change configuration")
+            let organization = try await context.organization(context.pathParameter("org"), store: organizations)
+            let key = try Self.knownKey(context.pathParameter("key"), status: .notFound)
+            let ifMatch = try request.ifMatchVersion()
+            if let provider = key.provider, try await defaultProvider(of: organization.id, context: context) == provider {
+                throw APIError.conflict(
+                    "provider_in_use",
+                    "\(key.rawValue) is the organization's TELEPHONY_PROVIDER; choose another provider or delete TELEPHONY_PROVIDER first")
+            }
+            try await configurations.delete(
+                organizationID: organization.id, key: key.rawValue, ifMatch: ifMatch, actor: context.actor,
+                logger: context.logger)
+            return Response(status: .noContent)
+        }
+        group.post("/organizations/:org/configuration/:key/rotate") { request, context in
+            var request = request
+            _ = try context.requireRole([.admin], to: "rotate credentials")
+            let organization = try await context.organization(context.pathParameter("org"), store: organizations)
+            let key = try Self.knownKey(context.pathParameter("key"), status: .notFound)
+            let schema = ConfigurationSchema.forKey(key)
+            guard !schema.secretFieldNames.isEmpty else {
+                throw APIError.unprocessable("nothing_to_rotate", "\(key.rawValue) holds no secrets")
+            }
+            let ifMatch = try request.ifMatchVersion()
+            var secrets = try await request.jsonObject(context: context)
+            let grace = try Self.grace(from: secrets.removeValue(forKey: "grace_period_seconds"))
+            let stored = try await configurations.rotate(
+                organizationID: organization.id, key: key.rawValue, ifMatch: ifMatch, grace: grace,
+                actor: context.actor, logger: context.logger
+            ) { currentData in
+                let rotated = try schema.applyingRotation(secrets, to: Self.decodeDocument(currentData))
+                return try Self.write(rotated, schema: schema, auditDetails: [
+                    "fields_rotated": secrets.keys.sorted().joined(separator: ",")
+                ])
+            }
+            return try Self.respond(DocumentResponse(stored), status: .ok)
+        }
+    }
+
+    /// 422 when the chosen provider has no stored configuration (the factory could not use it).
+    private func requireConfigured(choice: [String: JSONValue], organizationID: UUID, context: AppRequestContext)
+        async throws
+    {
+        guard let name = choice["provider"]?.stringValue, let provider = ProviderName(rawValue: name) else { return }
+        let stored = try await configurations.get(
+            organizationID: organizationID, key: provider.configurationKey.rawValue, logger: context.logger)
+        guard stored != nil else {
+            throw APIError.unprocessable(
+                "invalid_configuration", "the document is invalid: fix each listed field",
+                fields: [
+                    FieldError(
+                        field: "provider",
+                        problem: "\(provider.rawValue) is not configured; store \(provider.configurationKey.rawValue) first")
+                ])
+        }
+    }
+
+    private func defaultProvider(of organizationID: UUID, context: AppRequestContext) async throws -> ProviderName? {
+        guard
+            let stored = try await configurations.get(
+                organizationID: organizationID, key: ConfigurationKey.telephonyProvider.rawValue, logger: context.logger)
+        else { return nil }
+        let document = try Self.decodeDocument(Data(stored.publicDocument.utf8))
+        return document["provider"]?.stringValue.flatMap(ProviderName.init(rawValue:))
+    }
+
+    static func knownKey(_ raw: String, status: HTTPResponse.Status) throws(APIError) -> ConfigurationKey {
+        guard let key = ConfigurationKey(rawValue: raw) else {
+            let known = ConfigurationKey.allCases.map(\.rawValue).joined(separator: ", ")
+            if status == .unprocessableContent {
+                throw APIError.unprocessable(
+                    "unknown_configuration_key", "'\(raw)' is not a configuration key",
+                    fields: [FieldError(field: "key", problem: "must be one of \(known)")])
+            }
+            throw APIError.notFound("unknown_configuration_key", "'\(raw)' is not a configuration key; one of \(known)")
+        }
+        return key
+    }
+
+    /// A secret still shaped like a mask after restoring means the client echoed a mask of a value
+    /// that is not stored; storing it would silently break the credentials.
+    static func refuseUnrestoredMasks(in document: [String: JSONValue], schema: ConfigurationSchema) throws {
+        let masked = schema.secretFieldNames.filter { document[$0]?.stringValue?.hasPrefix("****") ?? false }
+        guard masked.isEmpty else {
+            throw ConfigurationValidationError(
+                errors: masked.sorted().map {
+                    FieldError(field: $0, problem: "is a mask that does not match the stored secret; send the whole secret")
+                })
+        }
+    }
+
+    static func grace(from value: JSONValue?) throws(APIError) -> TimeInterval {
+        guard let value else { return defaultGrace }
+        guard let seconds = value.doubleValue, seconds.rounded() == seconds, (0...maxGrace).contains(seconds) else {
+            throw APIError.unprocessable(
+                "invalid_configuration", "the rotation request is invalid",
+                fields: [
+                    FieldError(
+                        field: "grace_period_seconds", problem: "must be a whole number of seconds from 0 to \(Int(maxGrace))")
+                ])
+        }
+        return seconds
+    }
+
+    static func decodeDocument(_ data: Data) throws -> [String: JSONValue] {
+        guard case .object(let object) = try JSONCoding.decoder.decode(JSONValue.self, from: data) else {
+            throw APIError.internalError
+        }
+        return object
+    }
+
+    static func write(_ document: [String: JSONValue], schema: ConfigurationSchema, auditDetails: [String: String])
+        throws -> ConfigurationWrite
+    {
+        ConfigurationWrite(
+            publicDocument: String(decoding: try JSONCoding.encoder.encode(JSONValue.object(schema.masked(document))), as: UTF8.self),
+            document: try JSONCoding.encoder.encode(JSONValue.object(document)),
+            auditDetails: auditDetails)
+    }
+
+    /// Names of fields added, removed or changed (names only: never values).
+    static func changedFields(from old: [String: JSONValue]?, to new: [String: JSONValue]) -> [String] {
+        let names = Set(new.keys).union(old?.keys ?? [:].keys)
+        return names.filter { old?[$0] != new[$0] }.sorted()
+    }
+
+    static func respond(_ body: DocumentResponse, status: HTTPResponse.Status) throws -> EditedResponse<DocumentResponse> {
+        EditedResponse(status: status, headers: [.eTag: body.etag], response: body)
+    }
+}

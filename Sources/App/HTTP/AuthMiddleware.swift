@@ -1,0 +1,37 @@
+import HTTPTypes
+import Hummingbird
+import Persistence
+
+/// Authenticates `Authorization: Bearer <key>` or `X-API-Key: <key>` on every request it guards;
+/// expiry and revocation are checked each time.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let keys: APIKeyStore
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let presented = Self.presentedKey(in: request) else {
+            throw APIError.unauthorized(
+                "missing_api_key", "send the API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+        }
+        switch try await keys.authenticate(presented, logger: context.logger) {
+        case .failure(let failure):
+            throw APIError.unauthorized("invalid_api_key", failure.description)
+        case .success(let key):
+            var context = context
+            context.apiKey = key
+            context.logger[metadataKey: "api_key_id"] = .string(key.id.uuidString.lowercased())
+            return try await next(request, context)
+        }
+    }
+
+    static func presentedKey(in request: Request) -> String? {
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+            return parts[1].trimmingCharacters(in: .whitespaces)
+        }
+        return request.headers[.apiKey]?.trimmingCharacters(in: .whitespaces)
+    }
+}

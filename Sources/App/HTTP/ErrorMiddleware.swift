@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Persistence
+import PostgresNIO
+import Providers
+
+/// Outermost middleware: gives every request an id, logs it once, refuses oversized bodies, and
+/// turns every error into the API's JSON error body — never a stack trace, SQL or secret.
+struct RequestMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.requestID = Self.requestID(from: request) ?? context.id
+        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        let start = ContinuousClock.now
+        var response: Response
+        do {
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > RequestLimits.maxBodySize {
+                throw APIError.payloadTooLarge
+            }
+            response = try await next(request, context)
+        } catch {
+            let apiError = Self.apiError(for: error, logger: context.logger)
+            response = try apiError.response(from: request, context: context)
+        }
+        response.headers[.requestID] = context.requestID
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible((ContinuousClock.now - start).milliseconds),
+            ])
+        return response
+    }
+
+    /// A client-supplied request id is kept when it is short and plain.
+    static func requestID(from request: Request) -> String? {
+        guard let value = request.headers[.requestID], (1...64).contains(value.count),
+            value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else { return nil }
+        return value
+    }
+
+    /// Maps any error to what the client sees; unknown errors are logged in full and shown as 500.
+    static func apiError(for error: any Error, logger: Logger) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as HTTPError:
+            return APIError(
+                status: error.status, code: Self.code(for: error.status),
+                message: error.body ?? error.status.reasonPhrase.lowercased(), headers: error.headers)
+        case let error as PersistenceError:
+            switch error {
+            case .duplicate: return .conflict("duplicate", error.description)
+            case .notFound: return .notFound("not_found", error.description)
+            case .versionMismatch:
+                return APIError(status: .preconditionFailed, code: "version_mismatch", message: error.description)
+            case .conflict: return .conflict("conflict", error.description)
+            }
+        case let error as ConfigurationValidationError:
+            return .unprocessable("invalid_configuration", "the document is invalid: fix each listed field", fields: error.errors)
+        case let error as SealingError:
+            logger.error("sealed configuration unreadable", metadata: ["error": .string(error.description)])
+            return APIError(
+                status: .internalServerError, code: "configuration_unreadable",
+                message: "a stored configuration cannot be opened with this server's master keys; the operator must restore the missing key")
+        case let error as PSQLError where Self.isConnectivity(error):
+            logger.warning("database unavailable", metadata: ["error": .string(String(describing: error.code))])
+            return .databaseUnavailable
+        case let error as PostgresTransactionError:
+            if let inner = error.closureError ?? error.beginError ?? error.commitError {
+                return apiError(for: inner, logger: logger)
+            }
+            fallthrough
+        default:
+            logger.error("unhandled error", metadata: ["error": .string(String(reflecting: error))])
+            return .internalError
+        }
+    }
+
+    static func isConnectivity(_ error: PSQLError) -> Bool {
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown,
+            .queryCancelled:
+            return true
+        default:
+            return error.serverInfo?[.sqlState].map { $0.hasPrefix("08") || $0.hasPrefix("57P") } ?? false
+        }
+    }
+
+    static func code(for status: HTTPResponse.Status) -> String {
+        switch status {
+        case .notFound: "not_found"
+        case .methodNotAllowed: "method_not_allowed"
+        case .contentTooLarge: "payload_too_large"
+        case .badRequest: "bad_request"
+        case .unsupportedMediaType: "unsupported_media_type"
+        default: status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
+        }
+    }
+}
+
+extension APIError {
+    static let payloadTooLarge = APIError(
+        status: .contentTooLarge, code: "payload_too_large",
+        message: "request bodies are limited to \(RequestLimits.maxBodySize) bytes")
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-ID")!
+    static let apiKey = HTTPField.Name("X-API-Key")!
+}
+
+extension Duration {
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}
