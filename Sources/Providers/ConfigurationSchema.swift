@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one configuration key's document looks like.
 public struct ConfigurationSchema: Sendable {
     /// One field a document of this schema may contain.
@@ -57,10 +59,11 @@ public struct ConfigurationSchema: Sendable {
 
     /// Validates a whole document and returns it normalized, or throws listing every problem found.
     ///
-    /// Problems cover unknown fields, missing required fields, wrong JSON types, bad formats and cross-field rules,
-    /// sorted by field name; they never contain a submitted value. Normalization trims surrounding whitespace from
-    /// every string (secrets included), lowercases UUIDs and provider names, and drops optional fields given as `null`
-    /// (a `null` required field counts as missing).
+    /// Problems cover unknown fields, missing required fields, wrong JSON types, bad formats, cross-field rules and
+    /// secrets given as a mask (starting with "****"), sorted by field name; they never contain a submitted value.
+    /// Normalization trims surrounding whitespace from every string (secrets included), lowercases UUIDs and provider
+    /// names, ends PEM keys with one newline, and drops optional fields given as `null` (a `null` required field
+    /// counts as missing).
     public func validate(_ document: [String: JSONValue]) throws(ConfigurationValidationError) -> [String: JSONValue] {
         var problems: [FieldError] = []
         var normalized: [String: JSONValue] = [:]
@@ -73,6 +76,14 @@ public struct ConfigurationSchema: Sendable {
                 if field.isRequired {
                     problems.append(FieldError(field: field.name, problem: "is required"))
                 }
+                continue
+            }
+            // A mask that was not restored (the stored secret changed, or there is none) would otherwise be
+            // saved as the credential itself and only fail later, at the provider.
+            if field.isSecret, case .string(let secret) = value,
+                secret.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix(SecretMask.prefix)
+            {
+                problems.append(FieldError(field: field.name, problem: "must be the secret itself, not its mask"))
                 continue
             }
             switch field.rule.check(value, field.name) {

@@ -126,7 +126,7 @@ extension FieldRule {
         return .accepted(text)
     }
 
-    /// An unencrypted PEM RSA private key of at least 2048 bits, PKCS#1 or PKCS#8.
+    /// An unencrypted PEM RSA private key of at least 2048 bits, PKCS#1 or PKCS#8, normalized to end with one newline.
     static let rsaPrivateKeyPEM = string { text in
         // Encrypted keys are refused by name, so the user learns to export without a passphrase
         // rather than being told the key is not a key.
@@ -138,7 +138,8 @@ extension FieldRule {
         }
         do {
             _ = try _RSA.Signing.PrivateKey(pemRepresentation: text)
-            return .accepted(text)
+            // Trimming took away the final newline that PEM files end with and some PEM readers insist on.
+            return .accepted(text + "\n")
         } catch {
             // The unsafe initializer accepts 1024-bit keys, which tells a short key apart from a malformed one.
             if (try? _RSA.Signing.PrivateKey(unsafePEMRepresentation: text)) != nil {

@@ -52,6 +52,17 @@ import Testing
         #expect(error?.errors == [FieldError(field: "auth_token", problem: "must be 32 hexadecimal characters")])
     }
 
+    @Test func refusesTheMaskOfTheCurrentSecretAsTheNewOne() {
+        let plivo = ConfigurationSchema.forKey(.plivo)
+        let mask = SecretMask.mask(Fixtures.plivoAuthToken)
+
+        let error = #expect(throws: ConfigurationValidationError.self) {
+            try plivo.applyingRotation(["auth_token": .string(mask)], to: Fixtures.plivoDocument)
+        }
+
+        #expect(error?.errors == [FieldError(field: "auth_token", problem: "must be the secret itself, not its mask")])
+    }
+
     @Test func validatesTheRotatedDocumentAsAWhole() {
         let error = #expect(throws: ConfigurationValidationError.self) {
             try twilio.applyingRotation(["api_key_secret": .string(Fixtures.twilioAPIKeySecret)], to: Fixtures.twilioDocument)

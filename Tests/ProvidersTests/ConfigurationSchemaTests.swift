@@ -110,6 +110,14 @@ import Testing
         )
     }
 
+    @Test func rejectsAMaskInPlaceOfASecret() {
+        let mask = SecretMask.mask(Fixtures.plivoAuthToken)
+
+        let problems = ConfigurationSchema.forKey(.plivo).problems(in: Fixtures.plivoDocument, changing: ["auth_token": .string(mask)])
+
+        #expect(problems == [FieldError(field: "auth_token", problem: "must be the secret itself, not its mask")])
+    }
+
     @Test func errorDescriptionNeverContainsASubmittedSecret() {
         let rejectedSecrets = [
             "auth_token": "not-hex-but-quite-secret-value",

@@ -36,7 +36,7 @@ import Testing
         let configuration = try VonageConfiguration(document: try Fixtures.vonageDocument())
 
         #expect(configuration.applicationID == Fixtures.vonageApplicationID)
-        #expect(configuration.privateKeyPEM == (try Fixtures.vonagePrivateKeyPKCS1PEM()).trimmingCharactersForTest())
+        #expect(configuration.privateKeyPEM == (try Fixtures.vonagePrivateKeyPKCS1PEM()))
         #expect(configuration.signatureSecret == nil)
     }
 
@@ -97,12 +97,5 @@ import Testing
                 #expect(!rendering.contains(secret), "rendering reveals a secret", sourceLocation: sourceLocation)
             }
         }
-    }
-}
-
-extension String {
-    /// The string without surrounding whitespace, as schema validation normalizes it.
-    fileprivate func trimmingCharactersForTest() -> String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

@@ -19,6 +19,15 @@ import _CryptoExtras
         #expect(schema.problems(in: try Fixtures.vonageDocument(), changing: ["private_key": .string(pem)]).isEmpty)
     }
 
+    @Test func normalizesThePrivateKeyToEndWithOneNewline() throws {
+        let pem = try Fixtures.vonagePrivateKeyPKCS1PEM()
+        let document = try Fixtures.vonageDocument().merging(["private_key": .string("\n" + pem + "\n\n")]) { _, new in new }
+
+        let normalized = try schema.validate(document)
+
+        #expect(normalized["private_key"] == .string(pem))
+    }
+
     @Test func acceptsASignatureSecret() throws {
         let change: [String: JSONValue] = ["signature_secret": .string(Fixtures.vonageSignatureSecret)]
 

@@ -6,9 +6,9 @@ public struct SealedValue: Sendable, Equatable {
     /// Which master key sealed it.
     public let keyID: String
     /// nonce ‖ ciphertext ‖ tag, as AES-GCM's combined representation.
-    public let bytes: [UInt8]
+    public let bytes: Data
 
-    public init(keyID: String, bytes: [UInt8]) {
+    public init(keyID: String, bytes: Data) {
         self.keyID = keyID
         self.bytes = bytes
     }
@@ -64,7 +64,7 @@ public struct SecretSealer: Sendable {
         guard let combined = box.combined else {
             throw SealingError.authenticationFailed(keyID: master.id)
         }
-        return SealedValue(keyID: master.id, bytes: Array(combined))
+        return SealedValue(keyID: master.id, bytes: combined)
     }
 
     /// Opens a value sealed for exactly this organization, key and slot.

@@ -21,7 +21,7 @@ public struct APIKeyStore: Sendable {
         }
         let token = APIKeyToken.generate()
         let id = UUID()
-        let hash = Array(token.secretHash)
+        let hash = Data(token.secretHash)
         return try await client.inTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
@@ -90,7 +90,7 @@ public struct APIKeyStore: Sendable {
             """, logger: logger)
         let candidate = token.secretHash
         for try await (id, name, role, organizationID, slug, hash, expiresAt, revokedAt, lastUsedAt, disabledAt)
-            in rows.decode((UUID, String, String, UUID?, String?, [UInt8], Date?, Date?, Date?, Date?).self)
+            in rows.decode((UUID, String, String, UUID?, String?, Data, Date?, Date?, Date?, Date?).self)
         {
             // Digest == DataProtocol is swift-crypto's constant-time comparison.
             guard candidate == hash, let role = APIKeyRole(rawValue: role) else { return .failure(.invalid) }

@@ -211,7 +211,7 @@ public struct ConfigurationStore: Sendable {
             SELECT version, sealed, key_id FROM organization_configuration
             WHERE organization_id = \(organizationID) AND key = \(key) FOR UPDATE
             """, logger: logger)
-        for try await (version, sealed, keyID) in rows.decode((Int64, [UInt8], String).self) {
+        for try await (version, sealed, keyID) in rows.decode((Int64, Data, String).self) {
             return LockedRow(version: version, sealed: SealedValue(keyID: keyID, bytes: sealed))
         }
         return nil
@@ -241,7 +241,7 @@ public struct ConfigurationStore: Sendable {
     func openRows(_ rows: PostgresRowSequence) async throws -> [OpenedConfiguration] {
         var result: [OpenedConfiguration] = []
         for try await row in rows.decode(
-            (UUID, String, String, Int64, Date, Date, UUID?, Date?, [UInt8], String, [UInt8]?, String?).self)
+            (UUID, String, String, Int64, Date, Date, UUID?, Date?, Data, String, Data?, String?).self)
         {
             let stored = Self.makeStored((row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7))
             let document = try sealer.open(

@@ -15,6 +15,8 @@ public struct MasterKeyRotation: Sendable {
         public var previousMoved = 0
         /// Previous documents erased because their grace window had ended.
         public var expiredErased = 0
+
+        public init() {}
     }
 
     let client: PostgresClient
@@ -64,8 +66,8 @@ public struct MasterKeyRotation: Sendable {
                 SELECT sealed, key_id, previous_sealed, previous_key_id FROM organization_configuration
                 WHERE organization_id = \(organizationID) AND key = \(key) FOR UPDATE
                 """, logger: logger)
-            var found: ([UInt8], String, [UInt8]?, String?)?
-            for try await row in rows.decode(([UInt8], String, [UInt8]?, String?).self) { found = row }
+            var found: (Data, String, Data?, String?)?
+            for try await row in rows.decode((Data, String, Data?, String?).self) { found = row }
             guard let (sealed, keyID, previousSealed, previousKeyID) = found else { return (false, false) }
             let active = sealer.keyring.active.id
             var newCurrent = SealedValue(keyID: keyID, bytes: sealed)
