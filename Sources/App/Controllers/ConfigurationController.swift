@@ -100,7 +100,6 @@ struct ConfigurationController {
             ) { currentData in
                 let current = try currentData.map(Self.decodeDocument)
                 let restored = schema.restoringMaskedSecrets(in: incoming, from: current)
-                try Self.refuseUnrestoredMasks(in: restored, schema: schema)
                 let document = try schema.validate(restored)
                 return try Self.write(document, schema: schema, auditDetails: [
                     "fields_changed": Self.changedFields(from: current, to: document).joined(separator: ",")
@@ -186,18 +185,6 @@ struct ConfigurationController {
             throw APIError.notFound("unknown_configuration_key", "'\(raw)' is not a configuration key; one of \(known)")
         }
         return key
-    }
-
-    /// A secret still shaped like a mask after restoring means the client echoed a mask of a value
-    /// that is not stored; storing it would silently break the credentials.
-    static func refuseUnrestoredMasks(in document: [String: JSONValue], schema: ConfigurationSchema) throws {
-        let masked = schema.secretFieldNames.filter { document[$0]?.stringValue?.hasPrefix("****") ?? false }
-        guard masked.isEmpty else {
-            throw ConfigurationValidationError(
-                errors: masked.sorted().map {
-                    FieldError(field: $0, problem: "is a mask that does not match the stored secret; send the whole secret")
-                })
-        }
     }
 
     static func grace(from value: JSONValue?) throws(APIError) -> TimeInterval {

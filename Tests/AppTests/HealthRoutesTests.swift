@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Persistence
+import PostgresNIO
+import TestSupport
+import Testing
+
+@testable import App
+
+@Suite struct HealthRoutesTests {
+    @Test func healthAndReadinessAnswerWhenTheDatabaseIsUp() async throws {
+        try await AppHarness.run { _, client in
+            let health = try await client.send(.get, "/healthz")
+            #expect(health.status == .ok)
+            #expect(health.headers[.requestID]?.isEmpty == false)
+            do {
+                let response = try await client.send(.get, "/readyz")
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test func readinessIs503WhenTheDatabaseIsUnreachable() async throws {
+        var configuration = try TestDatabase.maintenanceConfiguration()
+        configuration = PostgresClient.Configuration(
+            host: "127.0.0.1", port: 1, username: configuration.username, password: nil, database: "none", tls: .disable)
+        configuration.options.connectTimeout = .milliseconds(200)
+        try await TestDatabase.withClient(configuration) { postgres in
+            let dependencies = AppDependencies(postgres: postgres, sealer: SecretSealer(keyring: try TestKeys.keyring()))
+            let app = Application(router: buildRouter(dependencies))
+            try await app.test(.router) { client in
+                let start = ContinuousClock.now
+                let response = try await client.send(.get, "/readyz")
+                #expect(response.status == .serviceUnavailable)
+                #expect(try response.errorCode() == "database_unavailable")
+                #expect(ContinuousClock.now - start < .seconds(5))
+            }
+        }
+    }
+
+    @Test func unknownRoutesAnswerWithTheJSONErrorBody() async throws {
+        try await AppHarness.run { _, client in
+            let response = try await client.send(.get, "/nope")
+            #expect(response.status == .notFound)
+            #expect(try response.errorCode() == "not_found")
+        }
+    }
+
+    @Test func aSaneClientRequestIDIsEchoedAndAnUnsafeOneReplaced() async throws {
+        try await AppHarness.run { _, client in
+            let kept = try await client.send(.get, "/healthz", headers: [.requestID: "abc-123"])
+            #expect(kept.headers[.requestID] == "abc-123")
+            let replaced = try await client.send(.get, "/healthz", headers: [.requestID: "bad id\twith spaces"])
+            #expect(replaced.headers[.requestID] != "bad id\twith spaces")
+        }
+    }
+}
