@@ -21,8 +21,8 @@ struct APIKeyController {
 
     /// A key as listed: never its secret or hash.
     struct KeyResponse: ResponseEncodable {
-        let id: UUID
-        let organizationID: UUID?
+        let id: String
+        let organizationID: String?
         let name: String
         let prefix: String
         let role: APIKeyRole
@@ -34,8 +34,8 @@ struct APIKeyController {
         var key: String? = nil
 
         init(_ key: APIKey, token: APIKeyToken? = nil) {
-            id = key.id
-            organizationID = key.organizationID
+            id = key.id.lowercasedString
+            organizationID = key.organizationID?.lowercasedString
             name = key.name
             prefix = key.prefix
             role = key.role

@@ -9,7 +9,7 @@ struct AuditController {
 
     struct EventResponse: Encodable {
         let id: Int64
-        let actorKeyID: UUID?
+        let actorKeyID: String?
         let actorName: String
         let action: String
         let target: String
@@ -50,7 +50,7 @@ struct AuditController {
             return ListResponse(
                 events: items.map {
                     EventResponse(
-                        id: $0.id, actorKeyID: $0.actorKeyID, actorName: $0.actorName, action: $0.action,
+                        id: $0.id, actorKeyID: $0.actorKeyID?.lowercasedString, actorName: $0.actorName, action: $0.action,
                         target: $0.target, at: $0.at, details: $0.details)
                 },
                 nextCursor: events.count > page.limit ? items.last.map { String($0.id) } : nil)

@@ -28,7 +28,7 @@ struct ConfigurationController {
         let document: JSONValue
         let createdAt: Date
         let updatedAt: Date
-        let updatedBy: UUID?
+        let updatedBy: String?
         let previousSecret: PreviousSecret
 
         init(_ stored: StoredConfiguration) throws {
@@ -37,7 +37,7 @@ struct ConfigurationController {
             document = try JSONCoding.decoder.decode(JSONValue.self, from: Data(stored.publicDocument.utf8))
             createdAt = stored.createdAt
             updatedAt = stored.updatedAt
-            updatedBy = stored.updatedBy
+            updatedBy = stored.updatedBy?.lowercasedString
             previousSecret = PreviousSecret(
                 inGrace: stored.previousValidUntil != nil, validUntil: stored.previousValidUntil)
         }

@@ -13,14 +13,14 @@ struct OrganizationController {
     }
 
     struct OrganizationResponse: ResponseEncodable {
-        let id: UUID
+        let id: String
         let slug: String
         let name: String
         let createdAt: Date
         let disabledAt: Date?
 
         init(_ organization: Organization) {
-            id = organization.id
+            id = organization.id.lowercasedString
             slug = organization.slug
             name = organization.name
             createdAt = organization.createdAt

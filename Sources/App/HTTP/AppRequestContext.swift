@@ -47,3 +47,8 @@ enum JSONCoding {
         return decoder
     }()
 }
+
+extension UUID {
+    /// The canonical lowercase text form the API uses for every id.
+    var lowercasedString: String { uuidString.lowercased() }
+}

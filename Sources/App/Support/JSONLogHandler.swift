@@ -23,13 +23,13 @@ struct JSONLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         var object: [String: Any] = [
-            "time": Date().ISO8601Format(.iso8601.year().month().day().time(includingFractionalSeconds: true)),
+            "time": Date().ISO8601Format(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
             "level": event.level.rawValue,
             "label": label,
             "message": event.message.description,
         ]
         for (key, value) in merged { object[key] = Self.plain(value) }
-        guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         line.append(0x0A)
         FileHandle.standardError.write(line)
     }
