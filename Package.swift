@@ -5,7 +5,9 @@ let package = Package(
     name: "switchboard",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "switchboard", targets: ["App"])
+        .executable(name: "switchboard", targets: ["App"]),
+        .executable(name: "switchboard-simulators", targets: ["SimulatorServer"]),
+        .executable(name: "switchboard-bench", targets: ["Benchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -15,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         .executableTarget(
@@ -34,6 +38,7 @@ let package = Package(
             name: "Persistence",
             dependencies: [
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -43,6 +48,35 @@ let package = Package(
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ProviderSimulators",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: [
+                "Providers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "SimulatorServer",
+            dependencies: [
+                "ProviderSimulators",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .target(
@@ -59,6 +93,7 @@ let package = Package(
             dependencies: [
                 "App",
                 "TestSupport",
+                "ProviderSimulators",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
@@ -67,9 +102,18 @@ let package = Package(
             dependencies: ["Persistence", "TestSupport"]
         ),
         .testTarget(
+            name: "ProviderSimulatorsTests",
+            dependencies: [
+                "ProviderSimulators",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
             name: "ProvidersTests",
             dependencies: [
                 "Providers",
+                "ProviderSimulators",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),

@@ -1,7 +1,10 @@
+import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import Logging
 import Persistence
 import PostgresNIO
+import Providers
 import ServiceLifecycle
 
 /// Everything the routes need, built once and passed in, so tests build the production graph.
@@ -11,13 +14,39 @@ struct AppDependencies: Sendable {
     let keys: APIKeyStore
     let configurations: ConfigurationStore
     let audit: AuditStore
+    let calls: CallStore
+    let factory: ProviderFactory
+    let telephony: TelephonySettings
+    let now: @Sendable () -> Date
 
-    init(postgres: PostgresClient, sealer: SecretSealer) {
+    init(
+        postgres: PostgresClient, sealer: SecretSealer, httpClient: HTTPClient, configuration: AppConfiguration,
+        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.postgres = postgres
         organizations = OrganizationStore(client: postgres)
         keys = APIKeyStore(client: postgres)
         configurations = ConfigurationStore(client: postgres, sealer: sealer)
         audit = AuditStore(client: postgres)
+        calls = CallStore(client: postgres)
+        factory = ProviderFactory(
+            source: StoredConfigurationSource(store: configurations, logger: logger),
+            environment: configuration.environmentProviders,
+            http: ProviderHTTPClient(
+                client: httpClient, timeout: .nanoseconds(Int64(configuration.providerTimeout.components.seconds) * 1_000_000_000
+                    + configuration.providerTimeout.components.attoseconds / 1_000_000_000)),
+            endpoints: configuration.endpoints, now: now)
+        telephony = TelephonySettings(
+            publicURL: configuration.publicURL, mediaStreamURL: configuration.mediaStreamURL,
+            streamTokens: StreamToken(key: sealer.keyring.derivedKey(purpose: "stream-token/v1")))
+        self.now = now
+    }
+
+    /// The service that drops cached provider configurations when any instance writes one.
+    func changeFeed(logger: Logger) -> ConfigurationChangeFeed {
+        ConfigurationChangeFeed(
+            client: postgres, logger: logger, onListening: { [factory] in factory.invalidateAll() },
+            onChange: { [factory] organizationID in factory.invalidate(organizationID: organizationID) })
     }
 }
 
@@ -25,11 +54,19 @@ struct AppDependencies: Sendable {
 func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMiddleware())
+    router.add(middleware: LegacyTwilioRedirectMiddleware())
     HealthController(postgres: dependencies.postgres).addRoutes(to: router)
+    WebhookController(
+        organizations: dependencies.organizations, calls: dependencies.calls, factory: dependencies.factory,
+        settings: dependencies.telephony, now: dependencies.now
+    ).addRoutes(to: router)
     let api = router.group("/api/v1").add(middleware: AuthMiddleware(keys: dependencies.keys))
     OrganizationController(organizations: dependencies.organizations).addRoutes(to: api)
     APIKeyController(organizations: dependencies.organizations, keys: dependencies.keys).addRoutes(to: api)
-    ConfigurationController(organizations: dependencies.organizations, configurations: dependencies.configurations)
+    ConfigurationController(
+        organizations: dependencies.organizations, configurations: dependencies.configurations, factory: dependencies.factory
+    ).addRoutes(to: api)
+    TelephonyController(calls: dependencies.calls, factory: dependencies.factory, settings: dependencies.telephony)
         .addRoutes(to: api)
     AuditController(organizations: dependencies.organizations, audit: dependencies.audit).addRoutes(to: api)
     return router
@@ -39,7 +76,9 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
 func buildApplication(
     configuration: AppConfiguration, postgres: PostgresClient, sealer: SecretSealer, logger: Logger
 ) -> Application<RouterResponder<AppRequestContext>> {
-    let dependencies = AppDependencies(postgres: postgres, sealer: sealer)
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+    let dependencies = AppDependencies(
+        postgres: postgres, sealer: sealer, httpClient: httpClient, configuration: configuration, logger: logger)
     let purge = PeriodicTask(name: "purge-expired-previous-secrets", interval: .seconds(60), logger: logger) {
         let purged = try await dependencies.configurations.purgeExpiredPreviousSecrets(logger: logger)
         if purged > 0 { logger.info("erased expired previous secrets", metadata: ["count": "\(purged)"]) }
@@ -47,6 +86,6 @@ func buildApplication(
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
-        services: [postgres, purge],
+        services: [postgres, HTTPClientService(client: httpClient), dependencies.changeFeed(logger: logger), purge],
         logger: logger)
 }

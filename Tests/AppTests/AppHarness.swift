@@ -8,8 +8,20 @@ import Persistence
 import PostgresNIO
 import TestSupport
 import Testing
+import AsyncHTTPClient
 
 @testable import App
+
+extension AppDependencies {
+    /// The production graph on a test database, a fresh master key and the shared HTTP client.
+    static func forTesting(
+        postgres: PostgresClient, configuration: AppConfiguration = AppConfiguration(), keyring: MasterKeyring? = nil
+    ) throws -> AppDependencies {
+        AppDependencies(
+            postgres: postgres, sealer: SecretSealer(keyring: try keyring ?? TestKeys.keyring()), httpClient: .shared,
+            configuration: configuration, logger: TestDatabase.logger)
+    }
+}
 
 /// A migrated database, the production router on it, and two organizations with keys.
 struct AppHarness {
@@ -37,11 +49,11 @@ struct AppHarness {
 
     /// Runs `body` with a harness and a router test client; `logger` receives the app's logs.
     static func run(
-        logger: Logger? = nil, mode: TestingSetup = .router,
+        logger: Logger? = nil, mode: TestingSetup = .router, configuration: AppConfiguration = AppConfiguration(),
         _ body: @Sendable (AppHarness, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await TestDatabase.withMigratedDatabase { postgres, _ in
-            let dependencies = AppDependencies(postgres: postgres, sealer: SecretSealer(keyring: try TestKeys.keyring()))
+            let dependencies = try AppDependencies.forTesting(postgres: postgres, configuration: configuration)
             let log = TestDatabase.logger
             let (_, platform) = try await dependencies.keys.create(
                 organizationID: nil, name: "platform", role: .platform, expiresAt: nil, actor: .commandLine, logger: log)

@@ -28,7 +28,7 @@ import Testing
             host: "127.0.0.1", port: 1, username: configuration.username, password: nil, database: "none", tls: .disable)
         configuration.options.connectTimeout = .milliseconds(200)
         try await TestDatabase.withClient(configuration) { postgres in
-            let dependencies = AppDependencies(postgres: postgres, sealer: SecretSealer(keyring: try TestKeys.keyring()))
+            let dependencies = try AppDependencies.forTesting(postgres: postgres)
             let app = Application(router: buildRouter(dependencies))
             try await app.test(.router) { client in
                 let start = ContinuousClock.now

@@ -8,6 +8,7 @@ import Providers
 struct ConfigurationController {
     let organizations: OrganizationStore
     let configurations: ConfigurationStore
+    let factory: ProviderFactory
 
     static let defaultGrace: TimeInterval = 24 * 3600
     static let maxGrace: TimeInterval = 7 * 24 * 3600
@@ -105,6 +106,7 @@ struct ConfigurationController {
                     "fields_changed": Self.changedFields(from: current, to: document).joined(separator: ",")
                 ])
             }
+            factory.invalidate(organizationID: organization.id)
             return try Self.respond(DocumentResponse(stored), status: stored.version == 1 ? .created : .ok)
         }
         group.delete("/organizations/:org/configuration/:key") { request, context in
@@ -120,6 +122,7 @@ struct ConfigurationController {
             try await configurations.delete(
                 organizationID: organization.id, key: key.rawValue, ifMatch: ifMatch, actor: context.actor,
                 logger: context.logger)
+            factory.invalidate(organizationID: organization.id)
             return Response(status: .noContent)
         }
         group.post("/organizations/:org/configuration/:key/rotate") { request, context in
@@ -143,7 +146,50 @@ struct ConfigurationController {
                     "fields_rotated": secrets.keys.sorted().joined(separator: ",")
                 ])
             }
+            factory.invalidate(organizationID: organization.id)
             return try Self.respond(DocumentResponse(stored), status: .ok)
+        }
+        group.post("/organizations/:org/configuration/:key/validate") { _, context in
+            _ = try context.requireRole([.admin], to: "validate credentials")
+            let organization = try await context.organization(context.pathParameter("org"), store: organizations)
+            let key = try Self.knownKey(context.pathParameter("key"), status: .notFound)
+            guard let name = key.provider else {
+                throw APIError.unprocessable("nothing_to_validate", "\(key.rawValue) holds no provider credentials")
+            }
+            guard
+                try await configurations.get(organizationID: organization.id, key: key.rawValue, logger: context.logger)
+                    != nil
+            else {
+                throw APIError.notFound("configuration_not_found", "\(key.rawValue) is not configured")
+            }
+            let provider = try await factory.provider(for: organization.id, named: name)
+            var failure: ProviderError?
+            do {
+                try await provider.checkCredentials(logger: context.logger)
+            } catch let error as ProviderError {
+                failure = error
+            }
+            let checkedAt = try await configurations.recordValidation(
+                organizationID: organization.id, key: key.rawValue, error: failure?.description, logger: context.logger)
+            switch failure {
+            case nil:
+                return ValidationResponse(key: key.rawValue, valid: true, checkedAt: checkedAt ?? Date(), reason: nil)
+            case .rejected(_, let reason):
+                throw APIError.badRequest("invalid_credentials", "\(name.rawValue) refused the credentials: \(reason)")
+            case .some(let error):
+                throw APIError(status: .badGateway, code: "provider_error", message: "\(name.rawValue): \(error.description)")
+            }
+        }
+    }
+
+    struct ValidationResponse: ResponseEncodable {
+        let key: String
+        let valid: Bool
+        let checkedAt: Date
+        let reason: String?
+        enum CodingKeys: String, CodingKey {
+            case key, valid, reason
+            case checkedAt = "checked_at"
         }
     }
 

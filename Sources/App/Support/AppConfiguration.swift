@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Persistence
 import PostgresNIO
+import Providers
 
 /// Everything the server reads from the environment, read in one place.
 struct AppConfiguration: Sendable {
@@ -27,6 +28,16 @@ struct AppConfiguration: Sendable {
     var migrationsDirectory = "sql"
     var logLevel: Logger.Level = .info
     var logFormat: LogFormat = .json
+    /// The URL providers reach this server at; webhook signatures are checked against it.
+    var publicURL = "http://127.0.0.1:8080"
+    /// Where answered calls stream their media (the markup's stream URL); defaults to the public URL over ws(s).
+    var mediaStreamURL: String?
+    /// Provider API base URLs (real APIs unless overridden).
+    var endpoints = ProviderEndpoints()
+    /// Deadline of every outbound provider request.
+    var providerTimeout: Duration = .seconds(10)
+    /// OSS mode: providers configured through the environment.
+    var environmentProviders = OrganizationTelephonyConfiguration()
 
     enum LogFormat: String { case json, text }
 
@@ -76,6 +87,47 @@ struct AppConfiguration: Sendable {
             } else {
                 problems.append("LOG_FORMAT must be json or text")
             }
+        }
+        configuration.publicURL = "http://\(configuration.host):\(configuration.port)"
+        if let url = environment["SWITCHBOARD_PUBLIC_URL"], !url.isEmpty {
+            if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil,
+                parsed.query == nil
+            {
+                configuration.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            } else {
+                problems.append("SWITCHBOARD_PUBLIC_URL must be an http(s) URL without a query, e.g. https://switchboard.example.com")
+            }
+        }
+        if let url = environment["SWITCHBOARD_MEDIA_STREAM_URL"], !url.isEmpty {
+            if let parsed = URL(string: url), ["ws", "wss"].contains(parsed.scheme ?? ""), parsed.host != nil {
+                configuration.mediaStreamURL = url
+            } else {
+                problems.append("SWITCHBOARD_MEDIA_STREAM_URL must be a ws:// or wss:// URL")
+            }
+        }
+        let overrides: [(String, WritableKeyPath<ProviderEndpoints, String>)] = [
+            ("TWILIO_API_BASE_URL", \.twilio), ("TELNYX_API_BASE_URL", \.telnyx), ("VONAGE_API_BASE_URL", \.vonage),
+            ("VONAGE_REST_BASE_URL", \.vonageREST), ("PLIVO_API_BASE_URL", \.plivo),
+        ]
+        for (variable, keyPath) in overrides {
+            guard let url = environment[variable], !url.isEmpty else { continue }
+            if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil {
+                configuration.endpoints[keyPath: keyPath] = url.hasSuffix("/") ? String(url.dropLast()) : url
+            } else {
+                problems.append("\(variable) must be an http(s) URL")
+            }
+        }
+        if let raw = environment["SWITCHBOARD_PROVIDER_TIMEOUT_MS"] {
+            if let milliseconds = Int(raw), (100...120_000).contains(milliseconds) {
+                configuration.providerTimeout = .milliseconds(milliseconds)
+            } else {
+                problems.append("SWITCHBOARD_PROVIDER_TIMEOUT_MS must be 100 to 120000")
+            }
+        }
+        do {
+            configuration.environmentProviders = try EnvironmentProviderConfiguration.load(from: environment)
+        } catch {
+            problems += error.errors.map { "\($0.field): \($0.problem)" }
         }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return configuration

@@ -71,6 +71,12 @@ public struct MasterKeyring: Sendable {
         Key(id: id, key: SymmetricKey(size: .bits256))
     }
 
+    /// A key for another purpose (e.g. signing stream tokens), derived from the active master key
+    /// with HKDF-SHA256, so deployments manage one secret.
+    public func derivedKey(purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: active.key, info: Data("switchboard/\(purpose)".utf8), outputByteCount: 32)
+    }
+
     /// The key with this id, if the keyring holds it.
     public func key(withID id: String) -> Key? {
         keysByID[id]

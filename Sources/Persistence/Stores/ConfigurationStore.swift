@@ -109,6 +109,7 @@ public struct ConfigurationStore: Sendable {
                         action: current == nil ? "configuration.create" : "configuration.update", target: key,
                         details: details),
                     on: connection, logger: logger)
+                try await ConfigurationChangeFeed.notify(organizationID: organizationID, on: connection, logger: logger)
                 return stored
             }
         } catch let error as PSQLError where error.isUniqueViolation {
@@ -134,6 +135,7 @@ public struct ConfigurationStore: Sendable {
                     organizationID: organizationID, actor: actor, action: "configuration.delete", target: key,
                     details: ["version": String(current.version)]),
                 on: connection, logger: logger)
+            try await ConfigurationChangeFeed.notify(organizationID: organizationID, on: connection, logger: logger)
         }
     }
 
@@ -179,8 +181,20 @@ public struct ConfigurationStore: Sendable {
                     organizationID: organizationID, actor: actor, action: "configuration.rotate", target: key,
                     details: details),
                 on: connection, logger: logger)
+            try await ConfigurationChangeFeed.notify(organizationID: organizationID, on: connection, logger: logger)
             return stored
         }
+    }
+
+    /// Records the outcome of a live credential check (`error` nil when the provider accepted them).
+    public func recordValidation(organizationID: UUID, key: String, error: String?, logger: Logger) async throws -> Date? {
+        let rows = try await client.query(
+            """
+            UPDATE organization_configuration SET validated_at = now(), validation_error = \(error)
+            WHERE organization_id = \(organizationID) AND key = \(key) RETURNING validated_at
+            """, logger: logger)
+        for try await at in rows.decode(Date.self) { return at }
+        return nil
     }
 
     /// Erases previous secrets whose grace window has ended; returns how many.

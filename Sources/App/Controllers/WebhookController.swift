@@ -1,0 +1,117 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Persistence
+import Providers
+
+/// Provider-facing routes: no API key, authenticated by the provider's signature only.
+///
+/// `/api/v1/telephony/webhooks/{provider}/{org}/status` stores each status event once and moves
+/// its call forward; `/answer` returns the markup that connects the call to its media stream.
+/// Neither calls out to a provider, so both answer fast.
+struct WebhookController {
+    let organizations: OrganizationStore
+    let calls: CallStore
+    let factory: ProviderFactory
+    let settings: TelephonySettings
+    let now: @Sendable () -> Date
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        let group = router.group("/api/v1/telephony/webhooks")
+        group.post("/:provider/:org/status") { request, context in
+            let (organization, provider, webhook) = try await verified(request, context)
+            let event: CallStatusEvent
+            do {
+                event = try provider.parseStatusCallback(webhook)
+            } catch {
+                throw APIError.badRequest("malformed_webhook", "the webhook does not carry a call status event")
+            }
+            let outcome = try await calls.record(
+                RecordedEvent(
+                    provider: provider.name.rawValue, eventKey: event.eventKey, kind: "status",
+                    providerCallID: event.providerCallID, status: event.status?.rawValue, rawStatus: event.rawStatus,
+                    durationSeconds: event.durationSeconds, payload: Data(webhook.body)),
+                organizationID: organization, logger: context.logger)
+            context.logger.info(
+                "webhook stored",
+                metadata: [
+                    "provider": "\(provider.name.rawValue)", "event": "\(event.rawStatus)",
+                    "duplicate": "\(outcome == .duplicate)",
+                ])
+            return Response(status: .noContent)
+        }
+        for method in [HTTPRequest.Method.get, .post] {
+            group.on("/:provider/:org/answer", method: method) { request, context in
+                let (organization, provider, _) = try await verified(request, context)
+                let query = request.uri.queryParameters
+                let markup = provider.answerMarkup(
+                    streamURL: settings.streamURL(
+                        organizationID: organization, workflowID: query.get("workflow_id"),
+                        workflowRunID: query.get("workflow_run_id")))
+                return Response(
+                    status: .ok, headers: [.contentType: markup.contentType],
+                    body: .init(byteBuffer: ByteBuffer(string: markup.body)))
+            }
+        }
+    }
+
+    /// Resolves the organization and provider from the path and checks the signature against the
+    /// public URL the provider called; 401/403 and nothing stored when it does not verify.
+    func verified(_ request: Request, _ context: AppRequestContext) async throws
+        -> (UUID, any TelephonyProvider, WebhookRequest)
+    {
+        var request = request
+        let refused = APIError(status: .forbidden, code: "invalid_signature", message: "the webhook signature does not verify")
+        guard let name = ProviderName(rawValue: try context.pathParameter("provider")) else {
+            throw APIError.notFound("not_found", "no such webhook")
+        }
+        guard let organization = try await organizations.find(try context.pathParameter("org"), logger: context.logger) else {
+            throw refused
+        }
+        let provider: any TelephonyProvider
+        do {
+            provider = try await factory.provider(for: organization.id, named: name)
+        } catch is ProviderResolutionError {
+            throw refused
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: RequestLimits.maxBodySize)
+        } catch {
+            throw APIError.payloadTooLarge
+        }
+        let webhook = WebhookRequest(
+            method: request.method.rawValue, url: settings.publicURL + (request.uri.string),
+            headers: request.headers.map { ($0.name.canonicalName, $0.value) }, body: Array(body.readableBytesView))
+        do {
+            try provider.verifyWebhook(webhook, now: now())
+        } catch {
+            context.logger.warning(
+                "webhook refused", metadata: ["provider": "\(name.rawValue)", "reason": "\(error)"])
+            if case .missingSignature = error {
+                throw APIError(status: .unauthorized, code: "missing_signature", message: error.description)
+            }
+            throw refused
+        }
+        return (organization.id, provider, webhook)
+    }
+}
+
+/// Legacy `/api/v1/twilio/*` answers 308 to `/api/v1/telephony/*`, method and query kept.
+struct LegacyTwilioRedirectMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    static let legacyPrefix = "/api/v1/twilio"
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let path = request.uri.path
+        guard path == Self.legacyPrefix || path.hasPrefix(Self.legacyPrefix + "/") else {
+            return try await next(request, context)
+        }
+        var location = "/api/v1/telephony" + path.dropFirst(Self.legacyPrefix.count)
+        if let query = request.uri.query, !query.isEmpty { location += "?" + query }
+        return Response(status: .permanentRedirect, headers: [.location: location])
+    }
+}

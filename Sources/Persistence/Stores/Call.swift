@@ -1,0 +1,76 @@
+import Foundation
+
+/// A call placed through a provider.
+public struct Call: Sendable, Equatable {
+    public let organizationID: UUID
+    public let id: UUID
+    public let provider: String
+    public let providerCallID: String?
+    /// `initiating` while the provider request is in flight, then the normalized call status.
+    public let status: String
+    public let rawStatus: String?
+    public let direction: String
+    public let fromNumber: String
+    public let toNumber: String
+    public let workflowID: String?
+    public let workflowRunID: String?
+    public let durationSeconds: Int?
+    public let createdAt: Date
+    public let updatedAt: Date
+    public let answeredAt: Date?
+    public let endedAt: Date?
+}
+
+/// What a new call row records before the provider is asked.
+public struct NewCall: Sendable {
+    public var provider: String
+    public var fromNumber: String
+    public var toNumber: String
+    public var workflowID: String?
+    public var workflowRunID: String?
+    public var idempotencyKey: String?
+    /// Fingerprint of the request, so a reused Idempotency-Key with another request is refused.
+    public var requestHash: String
+    public var createdBy: UUID?
+
+    public init(
+        provider: String, fromNumber: String, toNumber: String, workflowID: String?, workflowRunID: String?,
+        idempotencyKey: String?, requestHash: String, createdBy: UUID?
+    ) {
+        self.provider = provider
+        self.fromNumber = fromNumber
+        self.toNumber = toNumber
+        self.workflowID = workflowID
+        self.workflowRunID = workflowRunID
+        self.idempotencyKey = idempotencyKey
+        self.requestHash = requestHash
+        self.createdBy = createdBy
+    }
+}
+
+/// A provider webhook reduced to what the store needs.
+public struct RecordedEvent: Sendable {
+    public var provider: String
+    public var eventKey: String
+    public var kind: String
+    public var providerCallID: String?
+    /// Normalized status, when the event changes one.
+    public var status: String?
+    public var rawStatus: String?
+    public var durationSeconds: Int?
+    public var payload: Data
+
+    public init(
+        provider: String, eventKey: String, kind: String, providerCallID: String?, status: String?, rawStatus: String?,
+        durationSeconds: Int?, payload: Data
+    ) {
+        self.provider = provider
+        self.eventKey = eventKey
+        self.kind = kind
+        self.providerCallID = providerCallID
+        self.status = status
+        self.rawStatus = rawStatus
+        self.durationSeconds = durationSeconds
+        self.payload = payload
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Calls and provider webhook events in PostgreSQL; any instance can process any webhook.
+public struct CallStore: Sendable {
+    /// The outcome of starting a call.
+    public enum Begin: Sendable, Equatable {
+        /// A new row: ask the provider now.
+        case started(Call)
+        /// The Idempotency-Key was seen before with the same request: answer with this call.
+        case replay(Call)
+    }
+
+    /// The outcome of recording a webhook.
+    public enum EventOutcome: Sendable, Equatable {
+        /// Seen before: acknowledged, nothing changed.
+        case duplicate
+        /// Stored; `call` is the call after the event (nil when no call matches yet).
+        case stored(call: Call?)
+    }
+
+    let client: PostgresClient
+
+    public init(client: PostgresClient) {
+        self.client = client
+    }
+
+    static let columns = """
+        organization_id, id, provider, provider_call_id, status, raw_status, direction, from_number, to_number,
+        workflow_id, workflow_run_id, duration_seconds, created_at, updated_at, answered_at, ended_at
+        """
+
+    /// Records a call as `initiating` before the provider is asked, or finds the earlier call of
+    /// the same Idempotency-Key (`.conflict` when that key came with a different request).
+    public func begin(organizationID: UUID, call new: NewCall, logger: Logger) async throws -> Begin {
+        let id = UUID()
+        let rows = try await client.query(
+            """
+            INSERT INTO calls (organization_id, id, provider, status, from_number, to_number, workflow_id,
+                               workflow_run_id, idempotency_key, request_hash, created_by)
+            VALUES (\(organizationID), \(id), \(new.provider), 'initiating', \(new.fromNumber), \(new.toNumber),
+                    \(new.workflowID), \(new.workflowRunID), \(new.idempotencyKey), \(new.requestHash), \(new.createdBy))
+            ON CONFLICT (organization_id, idempotency_key) DO NOTHING
+            RETURNING \(unescaped: Self.columns)
+            """, logger: logger)
+        if let call = try await Self.decode(rows).first { return .started(call) }
+        let again = try await client.query(
+            """
+            SELECT request_hash FROM calls
+            WHERE organization_id = \(organizationID) AND idempotency_key = \(new.idempotencyKey)
+            """, logger: logger)
+        var storedHash: String?
+        for try await hash in again.decode(String?.self) { storedHash = hash }
+        guard storedHash == new.requestHash else {
+            throw PersistenceError.conflict("this Idempotency-Key was used for a different request")
+        }
+        guard let call = try await get(organizationID: organizationID, idempotencyKey: new.idempotencyKey, logger: logger)
+        else {
+            throw PersistenceError.conflict("the earlier request with this Idempotency-Key failed; retry")
+        }
+        if call.status == "initiating" {
+            throw PersistenceError.conflict("the request with this Idempotency-Key is still in progress; retry shortly")
+        }
+        return .replay(call)
+    }
+
+    /// The provider accepted the call: records its id and status, then applies any of its events
+    /// that arrived before this (providers can call back before their own API answer is read).
+    public func markPlaced(
+        organizationID: UUID, id: UUID, providerCallID: String, status: String, rawStatus: String, logger: Logger
+    ) async throws -> Call {
+        try await client.inTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE calls SET provider_call_id = \(providerCallID), status = \(status), raw_status = \(rawStatus),
+                                 updated_at = now()
+                WHERE organization_id = \(organizationID) AND id = \(id)
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            guard let call = try await Self.decode(rows).first else { throw PersistenceError.notFound("call") }
+            let early = try await connection.query(
+                """
+                SELECT status, raw_status, (SELECT max(duration_seconds) FROM webhook_events
+                    WHERE organization_id = \(organizationID) AND provider = \(call.provider)
+                      AND provider_call_id = \(providerCallID))
+                FROM webhook_events
+                WHERE organization_id = \(organizationID) AND provider = \(call.provider)
+                  AND provider_call_id = \(providerCallID) AND status IS NOT NULL
+                ORDER BY switchboard_call_status_rank(status) DESC, received_at DESC LIMIT 1
+                """, logger: logger)
+            for try await (earlyStatus, earlyRaw, duration) in early.decode((String, String?, Int?).self) {
+                if let updated = try await Self.advance(
+                    organizationID: organizationID, provider: call.provider, providerCallID: providerCallID,
+                    status: earlyStatus, rawStatus: earlyRaw, durationSeconds: duration, on: connection, logger: logger)
+                {
+                    return updated
+                }
+            }
+            return call
+        }
+    }
+
+    /// The provider refused or failed: the call was never placed, so its row goes.
+    public func abandon(organizationID: UUID, id: UUID, logger: Logger) async throws {
+        try await client.query(
+            "DELETE FROM calls WHERE organization_id = \(organizationID) AND id = \(id) AND status = 'initiating'",
+            logger: logger)
+    }
+
+    /// One of the organization's calls.
+    public func get(organizationID: UUID, id: UUID, logger: Logger) async throws -> Call? {
+        let rows = try await client.query(
+            "SELECT \(unescaped: Self.columns) FROM calls WHERE organization_id = \(organizationID) AND id = \(id)",
+            logger: logger)
+        return try await Self.decode(rows).first
+    }
+
+    func get(organizationID: UUID, idempotencyKey: String?, logger: Logger) async throws -> Call? {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM calls
+            WHERE organization_id = \(organizationID) AND idempotency_key = \(idempotencyKey)
+            """, logger: logger)
+        return try await Self.decode(rows).first
+    }
+
+    /// Newest first; `cursor` is the (created_at, id) of the last call of the previous page.
+    public func list(
+        organizationID: UUID, status: String?, after cursor: (Date, UUID)?, limit: Int, logger: Logger
+    ) async throws -> [Call] {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM calls
+            WHERE organization_id = \(organizationID) AND status <> 'initiating'
+              AND (\(status == nil) OR status = \(status ?? ""))
+              AND (\(cursor == nil) OR (created_at, id) < (\(cursor?.0 ?? Date()), \(cursor?.1 ?? UUID())))
+            ORDER BY created_at DESC, id DESC LIMIT \(limit)
+            """, logger: logger)
+        return try await Self.decode(rows)
+    }
+
+    /// Stores a webhook once and moves its call forward (never backwards); duplicates change nothing.
+    public func record(_ event: RecordedEvent, organizationID: UUID, logger: Logger) async throws -> EventOutcome {
+        try await client.inTransaction(logger: logger) { connection in
+            let inserted = try await connection.query(
+                """
+                INSERT INTO webhook_events (organization_id, provider, event_key, kind, provider_call_id, status,
+                                            raw_status, duration_seconds, payload)
+                VALUES (\(organizationID), \(event.provider), \(event.eventKey), \(event.kind), \(event.providerCallID),
+                        \(event.status), \(event.rawStatus), \(event.durationSeconds), \(event.payload))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """, logger: logger)
+            var isNew = false
+            for try await _ in inserted { isNew = true }
+            guard isNew else { return .duplicate }
+            guard let providerCallID = event.providerCallID else { return .stored(call: nil) }
+            if let status = event.status,
+                let call = try await Self.advance(
+                    organizationID: organizationID, provider: event.provider, providerCallID: providerCallID,
+                    status: status, rawStatus: event.rawStatus, durationSeconds: event.durationSeconds, on: connection,
+                    logger: logger)
+            {
+                return .stored(call: call)
+            }
+            if let duration = event.durationSeconds {
+                try await connection.query(
+                    """
+                    UPDATE calls SET duration_seconds = \(duration), updated_at = now()
+                    WHERE organization_id = \(organizationID) AND provider = \(event.provider)
+                      AND provider_call_id = \(providerCallID) AND duration_seconds IS NULL
+                    """, logger: logger)
+            }
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM calls
+                WHERE organization_id = \(organizationID) AND provider = \(event.provider)
+                  AND provider_call_id = \(providerCallID)
+                """, logger: logger)
+            return .stored(call: try await Self.decode(rows).first)
+        }
+    }
+
+    /// Moves the call to `status` when that is further along its lifecycle; returns the updated call.
+    static func advance(
+        organizationID: UUID, provider: String, providerCallID: String, status: String, rawStatus: String?,
+        durationSeconds: Int?, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Call? {
+        let rows = try await connection.query(
+            """
+            UPDATE calls SET status = \(status), raw_status = \(rawStatus), updated_at = now(),
+                duration_seconds = COALESCE(\(durationSeconds), duration_seconds),
+                answered_at = CASE WHEN \(status) = 'in-progress' THEN COALESCE(answered_at, now()) ELSE answered_at END,
+                ended_at = CASE WHEN switchboard_call_status_rank(\(status)) = 4 THEN now() ELSE ended_at END
+            WHERE organization_id = \(organizationID) AND provider = \(provider) AND provider_call_id = \(providerCallID)
+              AND switchboard_call_status_rank(status) < 4
+              AND switchboard_call_status_rank(status) < switchboard_call_status_rank(\(status))
+            RETURNING \(unescaped: Self.columns)
+            """, logger: logger)
+        return try await decode(rows).first
+    }
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Call] {
+        var calls: [Call] = []
+        for try await row in rows.decode(
+            (UUID, UUID, String, String?, String, String?, String, String, String, String?, String?, Int?, Date, Date, Date?, Date?)
+                .self)
+        {
+            calls.append(
+                Call(
+                    organizationID: row.0, id: row.1, provider: row.2, providerCallID: row.3, status: row.4,
+                    rawStatus: row.5, direction: row.6, fromNumber: row.7, toNumber: row.8, workflowID: row.9,
+                    workflowRunID: row.10, durationSeconds: row.11, createdAt: row.12, updatedAt: row.13,
+                    answeredAt: row.14, endedAt: row.15))
+        }
+        return calls
+    }
+}

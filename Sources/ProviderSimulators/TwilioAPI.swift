@@ -1,0 +1,395 @@
+import Crypto
+import Foundation
+
+/// The Twilio Voice REST API (2010-04-01) subset Switchboard uses, and Twilio's status callbacks.
+struct TwilioAPI: WebhookSource {
+    let accounts: [SimulatorAccounts.Twilio]
+    let store: SimulatorStore
+
+    private static let apiVersion = "2010-04-01"
+    private static let callbackEvents: Set<String> = ["initiated", "ringing", "answered", "completed"]
+
+    /// Answers a request whose path followed `/twilio`.
+    func handle(_ request: IncomingRequest, route: [String]) async -> OutgoingResponse {
+        let resourcePath = "/" + route.joined(separator: "/")
+        guard route.count >= 3, route[0] == Self.apiVersion, route[1] == "Accounts" else {
+            return Self.notFound(resourcePath)
+        }
+        let accountOnly = route.count == 3 && route[2].hasSuffix(".json")
+        let accountSID = accountOnly ? String(route[2].dropLast(5)) : route[2]
+        guard let account = authenticate(request, accountSID: accountSID) else {
+            return Self.unauthorized()
+        }
+        let rest = Array(route.dropFirst(3))
+        let method = request.method
+        if accountOnly {
+            return method == "GET" ? .json(200, accountResource(account)) : Self.methodNotAllowed()
+        }
+        if rest == ["Calls.json"] {
+            switch method {
+            case "POST": return createCall(request, account: account)
+            case "GET": return listCalls(account)
+            default: return Self.methodNotAllowed()
+            }
+        }
+        if rest.count == 2, rest[0] == "Calls", rest[1].hasSuffix(".json") {
+            let callSID = String(rest[1].dropLast(5))
+            switch method {
+            case "GET":
+                guard let call = store.call(CallKey(provider: .twilio, id: callSID)), call.accountID == account.accountSID
+                else { return Self.notFound(resourcePath) }
+                return .json(200, resource(call))
+            case "POST":
+                return updateCall(request, callSID: callSID, account: account, path: resourcePath)
+            default:
+                return Self.methodNotAllowed()
+            }
+        }
+        if rest == ["IncomingPhoneNumbers.json"] {
+            guard method == "GET" else { return Self.methodNotAllowed() }
+            return listNumbers(account, filter: request.queryParameters.first { $0.0 == "PhoneNumber" }?.1)
+        }
+        return Self.notFound(resourcePath)
+    }
+
+    // MARK: - Authentication and errors
+
+    private func authenticate(_ request: IncomingRequest, accountSID: String) -> SimulatorAccounts.Twilio? {
+        guard let credentials = request.basicCredentials,
+            let account = accounts.first(where: { $0.accountSID == accountSID })
+        else { return nil }
+        if credentials.user == account.accountSID && credentials.password == account.authToken {
+            return account
+        }
+        if account.apiKeys.contains(where: { $0.sid == credentials.user && $0.secret == credentials.password }) {
+            return account
+        }
+        return nil
+    }
+
+    /// Twilio's error body: `{"code", "message", "more_info", "status"}`.
+    static func error(_ status: Int, code: Int, message: String) -> OutgoingResponse {
+        .json(
+            status,
+            [
+                "code": .int(code), "message": .string(message),
+                "more_info": .string("https://www.twilio.com/docs/errors/\(code)"), "status": .int(status),
+            ])
+    }
+
+    private static func unauthorized() -> OutgoingResponse {
+        var response = error(401, code: 20003, message: "Authenticate")
+        response.headers.append(("WWW-Authenticate", "Basic realm=\"Twilio API\""))
+        return response
+    }
+
+    private static func methodNotAllowed() -> OutgoingResponse {
+        error(405, code: 20004, message: "Method not allowed")
+    }
+
+    private static func notFound(_ path: String) -> OutgoingResponse {
+        error(404, code: 20404, message: "The requested resource \(path) was not found")
+    }
+
+    private static func invalidParameter(_ message: String) -> OutgoingResponse {
+        error(400, code: 20001, message: message)
+    }
+
+    // MARK: - Calls
+
+    private func createCall(_ request: IncomingRequest, account: SimulatorAccounts.Twilio) -> OutgoingResponse {
+        // Twilio reads only form bodies; anything else arrives as "no parameters".
+        let parameters = request.formParameters
+        func value(_ name: String) -> String? {
+            parameters.first { $0.0 == name && !$0.1.isEmpty }?.1
+        }
+
+        guard let to = value("To") else {
+            return Self.error(400, code: 21201, message: "No 'To' number is specified")
+        }
+        guard let from = value("From") else {
+            return Self.error(400, code: 21213, message: "No 'From' number is specified")
+        }
+        let instructions = ["Url", "Twiml", "ApplicationSid"].filter { value($0) != nil }
+        guard instructions.count == 1 else {
+            return Self.error(
+                400, code: 21205,
+                message: instructions.isEmpty
+                    ? "Url parameter is required. Provide exactly one of Url, Twiml or ApplicationSid."
+                    : "Provide exactly one of Url, Twiml or ApplicationSid, not \(instructions.joined(separator: " and ")).")
+        }
+        let lowercasedTo = to.lowercased()
+        guard isE164(to) || (lowercasedTo.hasPrefix("client:") && to.count > 7) || lowercasedTo.hasPrefix("sip:") else {
+            return Self.error(400, code: 21211, message: "The 'To' number \(to) is not a valid phone number.")
+        }
+        guard isE164(from) else {
+            return Self.error(400, code: 21212, message: "From is not a valid phone number: \(from)")
+        }
+        guard account.numbers.contains(from) else {
+            return Self.error(
+                400, code: 21210,
+                message: "The source phone number provided, \(from), is not yet verified for your account. "
+                    + "You may only make calls from phone numbers that you've verified or purchased from Twilio.")
+        }
+        if let url = value("Url"), !isAbsoluteHTTPURL(url) {
+            return Self.error(400, code: 21205, message: "Url is not a valid URL: \(url)")
+        }
+        if let application = value("ApplicationSid"), !Self.isSID(application, prefix: "AP") {
+            return Self.error(400, code: 21218, message: "Invalid ApplicationSid")
+        }
+        for name in ["Method", "FallbackMethod", "StatusCallbackMethod", "RecordingStatusCallbackMethod"] {
+            if let method = value(name), method.uppercased() != "GET" && method.uppercased() != "POST" {
+                return Self.invalidParameter("\(name) must be GET or POST")
+            }
+        }
+        for name in ["StatusCallback", "FallbackUrl", "RecordingStatusCallback"] {
+            if let url = value(name), !isAbsoluteHTTPURL(url) {
+                return Self.error(400, code: 21205, message: "\(name) is not a valid URL: \(url)")
+            }
+        }
+        let requestedEvents = parameters.filter { $0.0 == "StatusCallbackEvent" }
+            .flatMap { $0.1.split(whereSeparator: { $0 == " " || $0 == "," }).map { String($0).lowercased() } }
+        if let unknown = requestedEvents.first(where: { !Self.callbackEvents.contains($0) }) {
+            return Self.invalidParameter("StatusCallbackEvent must be initiated, ringing, answered or completed, not \(unknown)")
+        }
+        if let timeout = value("Timeout"), !(Int(timeout).map { (1...600).contains($0) } ?? false) {
+            return Self.invalidParameter("Timeout must be an integer between 1 and 600")
+        }
+        if let record = value("Record"), !["true", "false"].contains(record.lowercased()) {
+            return Self.invalidParameter("Record must be true or false")
+        }
+        if let detection = value("MachineDetection"), !["Enable", "DetectMessageEnd"].contains(detection) {
+            return Self.invalidParameter("MachineDetection must be Enable or DetectMessageEnd")
+        }
+
+        let details = TwilioCallDetails(
+            statusCallback: value("StatusCallback"),
+            statusCallbackMethod: value("StatusCallbackMethod")?.uppercased() ?? "POST",
+            // Without StatusCallbackEvent Twilio reports only the end of the call.
+            statusCallbackEvents: requestedEvents.isEmpty ? ["completed"] : Set(requestedEvents),
+            phoneNumberSID: Self.phoneNumberSID(account: account.accountSID, number: from))
+        let call = SimulatedCall(
+            key: CallKey(provider: .twilio, id: "CA" + RandomIdentifier.hex(32)), accountID: account.accountSID,
+            from: from, to: to, createdAt: Date(), details: .twilio(details))
+        store.place(call)
+        return .json(201, resource(call))
+    }
+
+    private func updateCall(
+        _ request: IncomingRequest, callSID: String, account: SimulatorAccounts.Twilio, path: String
+    ) -> OutgoingResponse {
+        let key = CallKey(provider: .twilio, id: callSID)
+        guard let call = store.call(key), call.accountID == account.accountSID else { return Self.notFound(path) }
+        let parameters = request.formParameters
+        let status = parameters.first { $0.0 == "Status" }?.1
+        let redirects = parameters.contains { ($0.0 == "Url" || $0.0 == "Twiml") && !$0.1.isEmpty }
+        switch status {
+        case "completed"?:
+            return .json(200, resource(store.hangUp(key)?.call ?? call))
+        case "canceled"?:
+            // Canceling only affects calls not yet answered.
+            guard call.answeredAt == nil else { return .json(200, resource(call)) }
+            return .json(200, resource(store.hangUp(key)?.call ?? call))
+        case let other?:
+            return Self.invalidParameter("Status must be canceled or completed, not \(other)")
+        case nil where redirects:
+            guard !call.hasEnded else {
+                return Self.error(400, code: 21220, message: "Call is not in-progress. Cannot redirect.")
+            }
+            return .json(200, resource(call))
+        case nil:
+            return .json(200, resource(call))
+        }
+    }
+
+    private func listCalls(_ account: SimulatorAccounts.Twilio) -> OutgoingResponse {
+        let calls = store.calls(provider: .twilio, accountID: account.accountSID)
+        let uri = "/\(Self.apiVersion)/Accounts/\(account.accountSID)/Calls.json?PageSize=50&Page=0"
+        return .json(
+            200,
+            [
+                "calls": .array(calls.map(resource)), "end": .int(max(calls.count - 1, 0)),
+                "first_page_uri": .string(uri), "next_page_uri": nil, "page": 0, "page_size": 50,
+                "previous_page_uri": nil, "start": 0, "uri": .string(uri),
+            ])
+    }
+
+    /// Twilio's call status for the call's phase.
+    static func status(_ call: SimulatedCall) -> String {
+        switch call.phase {
+        case .queued, .initiated: return "queued"
+        case .ringing: return "ringing"
+        case .answered: return "in-progress"
+        case .ended(.completed), .ended(.hungUpByCaller): return "completed"
+        case .ended(.canceled): return "canceled"
+        case .ended(.busy): return "busy"
+        case .ended(.noAnswer): return "no-answer"
+        case .ended(.failed): return "failed"
+        }
+    }
+
+    private func resource(_ call: SimulatedCall) -> JSONValue {
+        let uri = "/\(Self.apiVersion)/Accounts/\(call.accountID)/Calls/\(call.key.id)"
+        var phoneNumberSID: String?
+        if case .twilio(let details) = call.details { phoneNumberSID = details.phoneNumberSID }
+        let updated = [call.createdAt, call.ringingAt, call.answeredAt, call.endedAt].compactMap { $0 }.max() ?? call.createdAt
+        let started: Date? = call.phase == .queued ? nil : call.createdAt
+        return [
+            "account_sid": .string(call.accountID), "annotation": nil, "answered_by": nil,
+            "api_version": .string(Self.apiVersion), "caller_name": nil,
+            "date_created": .string(Timestamp.rfc2822(call.createdAt)), "date_updated": .string(Timestamp.rfc2822(updated)),
+            "direction": "outbound-api", "duration": call.hasEnded ? .string(String(call.durationSeconds)) : nil,
+            "end_time": .optional(call.endedAt.map(Timestamp.rfc2822)), "forwarded_from": nil,
+            "from": .string(call.from), "from_formatted": .string(Self.formatted(call.from)), "group_sid": nil,
+            "parent_call_sid": nil, "phone_number_sid": .optional(phoneNumberSID), "price": nil, "price_unit": "USD",
+            "queue_time": "0", "sid": .string(call.key.id), "start_time": .optional(started.map(Timestamp.rfc2822)),
+            "status": .string(Self.status(call)),
+            "subresource_uris": [
+                "notifications": .string(uri + "/Notifications.json"), "recordings": .string(uri + "/Recordings.json"),
+                "payments": .string(uri + "/Payments.json"), "events": .string(uri + "/Events.json"),
+                "siprec": .string(uri + "/Siprec.json"), "streams": .string(uri + "/Streams.json"),
+                "transcriptions": .string(uri + "/Transcriptions.json"),
+                "user_defined_message_subscriptions": .string(uri + "/UserDefinedMessageSubscriptions.json"),
+                "user_defined_messages": .string(uri + "/UserDefinedMessages.json"),
+            ],
+            "to": .string(call.to), "to_formatted": .string(Self.formatted(call.to)), "trunk_sid": nil,
+            "uri": .string(uri + ".json"),
+        ]
+    }
+
+    // MARK: - Account and numbers
+
+    private func accountResource(_ account: SimulatorAccounts.Twilio) -> JSONValue {
+        let uri = "/\(Self.apiVersion)/Accounts/\(account.accountSID)"
+        let created = Timestamp.rfc2822(Date(timeIntervalSince1970: 1_704_067_200))
+        return [
+            "auth_token": .string(account.authToken), "date_created": .string(created),
+            "date_updated": .string(created), "friendly_name": "Switchboard sandbox account",
+            "owner_account_sid": .string(account.accountSID), "sid": .string(account.accountSID), "status": "active",
+            "subresource_uris": [
+                "calls": .string(uri + "/Calls.json"),
+                "incoming_phone_numbers": .string(uri + "/IncomingPhoneNumbers.json"),
+            ],
+            "type": "Full", "uri": .string(uri + ".json"),
+        ]
+    }
+
+    private func listNumbers(_ account: SimulatorAccounts.Twilio, filter: String?) -> OutgoingResponse {
+        let numbers = account.numbers.filter { filter == nil || $0 == filter }
+        let base = "/\(Self.apiVersion)/Accounts/\(account.accountSID)/IncomingPhoneNumbers"
+        let created = Timestamp.rfc2822(Date(timeIntervalSince1970: 1_704_067_200))
+        let items: [JSONValue] = numbers.map { number in
+            let sid = Self.phoneNumberSID(account: account.accountSID, number: number)
+            return [
+                "account_sid": .string(account.accountSID), "address_requirements": "none",
+                "api_version": .string(Self.apiVersion), "beta": false,
+                "capabilities": ["fax": false, "mms": true, "sms": true, "voice": true],
+                "date_created": .string(created), "date_updated": .string(created), "emergency_status": "Inactive",
+                "friendly_name": .string(Self.formatted(number)), "identity_sid": nil, "origin": "twilio",
+                "phone_number": .string(number), "sid": .string(sid), "status": "in-use", "status_callback": "",
+                "status_callback_method": "POST", "trunk_sid": nil, "uri": .string("\(base)/\(sid).json"),
+                "voice_application_sid": nil, "voice_caller_id_lookup": false, "voice_fallback_method": "POST",
+                "voice_fallback_url": nil, "voice_method": "POST", "voice_url": nil,
+            ]
+        }
+        let uri = base + ".json?PageSize=50&Page=0"
+        return .json(
+            200,
+            [
+                "end": .int(max(items.count - 1, 0)), "first_page_uri": .string(uri),
+                "incoming_phone_numbers": .array(items), "next_page_uri": nil, "page": 0, "page_size": 50,
+                "previous_page_uri": nil, "start": 0, "uri": .string(uri),
+            ])
+    }
+
+    /// A stable `PN…` SID for one of an account's numbers.
+    static func phoneNumberSID(account: String, number: String) -> String {
+        let digest = SHA256.hash(data: Data((account + number).utf8))
+        return "PN" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func isSID(_ text: String, prefix: String) -> Bool {
+        text.count == 34 && text.hasPrefix(prefix)
+            && text.dropFirst(2).allSatisfy { $0.isHexDigit && ($0.isNumber || $0.isLowercase) }
+    }
+
+    /// `(415) 555-0100` for North American numbers; others as given.
+    private static func formatted(_ number: String) -> String {
+        let digits = digitsOnly(number)
+        guard number.hasPrefix("+1"), digits.count == 11 else { return number }
+        let national = Array(digits.dropFirst())
+        return "(\(String(national[0..<3]))) \(String(national[3..<6]))-\(String(national[6..<10]))"
+    }
+
+    // MARK: - Status callbacks
+
+    func webhooks(for event: LifecycleEvent, call: SimulatedCall) async -> [PreparedWebhook] {
+        guard case .twilio(let details) = call.details, let callback = details.statusCallback,
+            let account = accounts.first(where: { $0.accountSID == call.accountID })
+        else { return [] }
+        let eventName: String
+        switch event {
+        case .initiated: eventName = "initiated"
+        case .ringing: eventName = "ringing"
+        case .answered: eventName = "answered"
+        case .ended: eventName = "completed"
+        }
+        guard details.statusCallbackEvents.contains(eventName) else { return [] }
+
+        // Sequence numbers count the callbacks actually sent for the call, from 0.
+        let sequence =
+            store.update(call.key) { call -> Int in
+                guard case .twilio(var current) = call.details else { return 0 }
+                defer {
+                    current.sequenceNumber += 1
+                    call.details = .twilio(current)
+                }
+                return current.sequenceNumber
+            }?.0 ?? 0
+
+        let callStatus = eventName == "initiated" ? "initiated" : Self.status(call)
+        var parameters: [(String, String)] = [
+            ("AccountSid", call.accountID), ("ApiVersion", Self.apiVersion), ("CallSid", call.key.id),
+            ("CallStatus", callStatus), ("Called", call.to), ("Caller", call.from), ("Direction", "outbound-api"),
+            ("From", call.from), ("To", call.to), ("Timestamp", Timestamp.rfc2822(Date())),
+            ("SequenceNumber", String(sequence)), ("CallbackSource", "call-progress-events"),
+        ]
+        if case .ended(let end) = event {
+            let seconds = call.durationSeconds
+            parameters += [
+                ("CallDuration", String(seconds)), ("Duration", String((seconds + 59) / 60)),
+                ("SipResponseCode", Self.sipResponseCode(end)),
+            ]
+        }
+
+        var headers: [(String, String)] = [("User-Agent", "TwilioProxy/1.1"), ("Accept", "*/*")]
+        if details.statusCallbackMethod == "GET" {
+            let url = callback + (callback.contains("?") ? "&" : "?") + FormEncoding.encode(parameters)
+            headers.append(
+                ("X-Twilio-Signature", WebhookSignatures.twilio(authToken: account.authToken, url: url, parameters: [])))
+            return [PreparedWebhook(provider: .twilio, url: url, method: "GET", headers: headers, body: [])]
+        }
+        headers += [
+            ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+            (
+                "X-Twilio-Signature",
+                WebhookSignatures.twilio(authToken: account.authToken, url: callback, parameters: parameters)
+            ),
+        ]
+        return [
+            PreparedWebhook(
+                provider: .twilio, url: callback, method: "POST", headers: headers,
+                body: Array(FormEncoding.encode(parameters).utf8))
+        ]
+    }
+
+    private static func sipResponseCode(_ end: CallEnd) -> String {
+        switch end {
+        case .completed, .hungUpByCaller: return "200"
+        case .canceled: return "487"
+        case .busy: return "486"
+        case .noAnswer: return "480"
+        case .failed: return "500"
+        }
+    }
+}

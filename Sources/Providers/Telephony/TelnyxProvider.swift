@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+
+/// Telnyx Call Control v2: JSON bodies, `Authorization: Bearer <api key>`.
+public struct TelnyxProvider: TelephonyProvider {
+    public static let defaultBaseURL = "https://api.telnyx.com/v2"
+
+    public let name = ProviderName.telnyx
+    let configuration: TelnyxConfiguration
+    let previous: TelnyxConfiguration?
+    let http: ProviderHTTPClient
+    let baseURL: String
+
+    public init(configuration: TelnyxConfiguration, previous: TelnyxConfiguration?, http: ProviderHTTPClient, baseURL: String) {
+        self.configuration = configuration
+        self.previous = previous
+        self.http = http
+        self.baseURL = baseURL
+    }
+
+    public var configuredNumbers: [String] { configuration.fromNumbers }
+
+    func send(_ method: HTTPMethodName, _ path: String, json: [String: Any]? = nil, logger: Logger) async throws
+        -> ProviderHTTPClient.Response
+    {
+        var headers = [("Authorization", "Bearer \(configuration.apiKey)"), ("Accept", "application/json")]
+        if json != nil { headers.append(("Content-Type", "application/json")) }
+        return try await http.send(
+            method.nio, baseURL + path, headers: headers, body: try json.map(ProviderHTTPClient.json), logger: logger,
+            describeError: Self.describeError)
+    }
+
+    public func initiateCall(_ call: OutboundCall, logger: Logger) async throws -> PlacedCall {
+        var body: [String: Any] = [
+            "connection_id": configuration.connectionID, "to": call.to, "from": call.from,
+            "webhook_url": call.statusCallbackURL, "webhook_url_method": "POST",
+            "timeout_secs": min(max(call.ringTimeoutSeconds, 5), 600),
+        ]
+        if let state = call.clientState { body["client_state"] = Data(state.utf8).base64EncodedString() }
+        if let key = call.idempotencyKey { body["command_id"] = key }
+        let response = try await send(.post, "/calls", json: body, logger: logger)
+        guard let data = response.jsonObject()?["data"] as? [String: Any], let id = data["call_control_id"] as? String
+        else {
+            throw ProviderError.invalidResponse("Telnyx's answer has no data.call_control_id")
+        }
+        return PlacedCall(providerCallID: id, status: .queued, rawStatus: "queued")
+    }
+
+    public func callState(providerCallID: String, logger: Logger) async throws -> ProviderCallState {
+        let response = try await send(.get, "/calls/\(ProviderHTTPClient.pathEscape(providerCallID))", logger: logger)
+        guard let data = response.jsonObject()?["data"] as? [String: Any], let alive = data["is_alive"] as? Bool else {
+            throw ProviderError.invalidResponse("Telnyx's call has no is_alive")
+        }
+        // Call Control reports only whether the call is alive; the webhooks carry the detail.
+        return ProviderCallState(
+            providerCallID: providerCallID, status: alive ? .inProgress : .completed,
+            rawStatus: alive ? "alive" : "ended", durationSeconds: data["call_duration"] as? Int)
+    }
+
+    public func hangUp(providerCallID: String, logger: Logger) async throws {
+        _ = try await send(.post, "/calls/\(ProviderHTTPClient.pathEscape(providerCallID))/actions/hangup", json: [:], logger: logger)
+    }
+
+    public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
+        let response = try await send(.get, "/phone_numbers?page[size]=250", logger: logger)
+        guard let data = response.jsonObject()?["data"] as? [[String: Any]] else {
+            throw ProviderError.invalidResponse("Telnyx's number list has no data")
+        }
+        return data.compactMap { entry in
+            (entry["phone_number"] as? String).map { ProviderPhoneNumber(number: $0, providerID: entry["id"] as? String) }
+        }
+    }
+
+    public func checkCredentials(logger: Logger) async throws {
+        _ = try await send(.get, "/balance", logger: logger)
+    }
+
+    public func verifyWebhook(_ request: WebhookRequest, now: Date) throws(WebhookVerificationError) {
+        let secrets = [configuration, previous].compactMap { $0 }.map { WebhookSecret.telnyxPublicKey($0.publicKey) }
+        try WebhookVerifier.verify(request, provider: .telnyx, secrets: secrets, now: now)
+    }
+
+    public func parseStatusCallback(_ request: WebhookRequest) throws -> CallStatusEvent {
+        guard let root = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
+            let data = root["data"] as? [String: Any], let type = data["event_type"] as? String,
+            let id = data["id"] as? String, let payload = data["payload"] as? [String: Any],
+            let callID = payload["call_control_id"] as? String
+        else {
+            throw ProviderError.invalidResponse("Telnyx event without data.id, event_type or payload.call_control_id")
+        }
+        let cause = payload["hangup_cause"] as? String
+        let state = (payload["client_state"] as? String).flatMap { Data(base64Encoded: $0) }.map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        return CallStatusEvent(
+            eventKey: id, providerCallID: callID, status: Self.status(eventType: type, hangupCause: cause),
+            rawStatus: cause.map { "\(type):\($0)" } ?? type, from: payload["from"] as? String, to: payload["to"] as? String,
+            durationSeconds: nil,
+            occurredAt: (data["occurred_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) },
+            clientState: state)
+    }
+
+    public func answerMarkup(streamURL: String) -> WebhookMarkup {
+        WebhookMarkup(
+            contentType: "text/xml",
+            body: #"<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="\#(XMLEscape.attribute(streamURL))" bidirectionalMode="rtp"/></Connect></Response>"#)
+    }
+
+    static func status(eventType: String, hangupCause: String?) -> CallStatus? {
+        switch eventType {
+        case "call.initiated": return .initiated
+        case "call.ringing": return .ringing
+        case "call.answered", "call.bridged": return .inProgress
+        case "call.hangup":
+            switch hangupCause {
+            case "user_busy", "call_rejected": return .busy
+            case "timeout", "no_answer": return .noAnswer
+            case "originator_cancel": return .canceled
+            case "unallocated_number", "destination_out_of_order": return .failed
+            default: return .completed
+            }
+        default: return nil
+        }
+    }
+
+    static func describeError(_ response: ProviderHTTPClient.Response) -> String {
+        guard let errors = response.jsonObject()?["errors"] as? [[String: Any]], let first = errors.first else {
+            return ProviderHTTPClient.excerpt(response)
+        }
+        let title = first["title"] as? String ?? "error"
+        let detail = (first["detail"] as? String).map { ": \($0)" } ?? ""
+        let code = (first["code"] as? String).map { " (Telnyx error \($0))" } ?? ""
+        return "\(title)\(detail)\(code)"
+    }
+}

@@ -1,0 +1,179 @@
+import Crypto
+import Foundation
+import JWTKit
+import Logging
+
+/// Vonage Voice API: JSON bodies, an RS256 application JWT per request; account APIs on the REST host.
+public struct VonageProvider: TelephonyProvider {
+    public static let defaultBaseURL = "https://api.nexmo.com"
+    public static let defaultRESTBaseURL = "https://rest.nexmo.com"
+
+    public let name = ProviderName.vonage
+    let configuration: VonageConfiguration
+    let previous: VonageConfiguration?
+    let http: ProviderHTTPClient
+    let baseURL: String
+    let restBaseURL: String
+
+    public init(
+        configuration: VonageConfiguration, previous: VonageConfiguration?, http: ProviderHTTPClient, baseURL: String,
+        restBaseURL: String
+    ) {
+        self.configuration = configuration
+        self.previous = previous
+        self.http = http
+        self.baseURL = baseURL
+        self.restBaseURL = restBaseURL
+    }
+
+    public var configuredNumbers: [String] { configuration.fromNumbers }
+
+    /// The claims of a Vonage application JWT.
+    struct ApplicationClaims: JWTPayload {
+        var application_id: String
+        var iat: IssuedAtClaim
+        var exp: ExpirationClaim
+        var jti: IDClaim
+
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    /// A fresh application JWT (15 minutes), signed with the application's private key.
+    func applicationJWT() async throws -> String {
+        let keys = JWTKeyCollection()
+        do {
+            await keys.add(rsa: try Insecure.RSA.PrivateKey(pem: configuration.privateKeyPEM), digestAlgorithm: .sha256)
+        } catch {
+            throw ProviderError.rejected(status: 0, reason: "the configured private_key cannot sign (\(type(of: error)))")
+        }
+        let now = Date()
+        return try await keys.sign(
+            ApplicationClaims(
+                application_id: configuration.applicationID, iat: .init(value: now),
+                exp: .init(value: now.addingTimeInterval(900)), jti: .init(value: UUID().uuidString.lowercased())))
+    }
+
+    func send(_ method: HTTPMethodName, _ path: String, json: [String: Any]? = nil, logger: Logger) async throws
+        -> ProviderHTTPClient.Response
+    {
+        var headers = [("Authorization", "Bearer \(try await applicationJWT())"), ("Accept", "application/json")]
+        if json != nil { headers.append(("Content-Type", "application/json")) }
+        return try await http.send(
+            method.nio, baseURL + path, headers: headers, body: try json.map(ProviderHTTPClient.json), logger: logger,
+            describeError: Self.describeError)
+    }
+
+    /// Account APIs authenticate with api_key/api_secret in the query.
+    func sendAccount(_ path: String, logger: Logger) async throws -> ProviderHTTPClient.Response {
+        let query = "api_key=\(ProviderHTTPClient.formEscape(configuration.apiKey))&api_secret=\(ProviderHTTPClient.formEscape(configuration.apiSecret))"
+        return try await http.send(
+            .GET, "\(restBaseURL)\(path)?\(query)", headers: [("Accept", "application/json")], logger: logger,
+            describeError: Self.describeError)
+    }
+
+    public func initiateCall(_ call: OutboundCall, logger: Logger) async throws -> PlacedCall {
+        let body: [String: Any] = [
+            "to": [["type": "phone", "number": Self.digits(call.to)]],
+            "from": ["type": "phone", "number": Self.digits(call.from)],
+            "answer_url": [call.answerURL], "answer_method": "POST",
+            "event_url": [call.statusCallbackURL], "event_method": "POST",
+            "ringing_timer": min(max(call.ringTimeoutSeconds, 1), 120),
+        ]
+        let response = try await send(.post, "/v1/calls", json: body, logger: logger)
+        guard let object = response.jsonObject(), let uuid = object["uuid"] as? String else {
+            throw ProviderError.invalidResponse("Vonage's answer has no uuid")
+        }
+        let raw = object["status"] as? String ?? "started"
+        return PlacedCall(providerCallID: uuid, status: Self.status(raw) ?? .queued, rawStatus: raw)
+    }
+
+    public func callState(providerCallID: String, logger: Logger) async throws -> ProviderCallState {
+        let response = try await send(.get, "/v1/calls/\(ProviderHTTPClient.pathEscape(providerCallID))", logger: logger)
+        guard let object = response.jsonObject(), let raw = object["status"] as? String, let status = Self.status(raw) else {
+            throw ProviderError.invalidResponse("Vonage's call has no known status")
+        }
+        let duration = (object["duration"] as? String).flatMap(Int.init) ?? object["duration"] as? Int
+        return ProviderCallState(providerCallID: providerCallID, status: status, rawStatus: raw, durationSeconds: duration)
+    }
+
+    public func hangUp(providerCallID: String, logger: Logger) async throws {
+        _ = try await send(
+            .put, "/v1/calls/\(ProviderHTTPClient.pathEscape(providerCallID))", json: ["action": "hangup"], logger: logger)
+    }
+
+    public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
+        let response = try await sendAccount("/account/numbers", logger: logger)
+        guard let numbers = response.jsonObject()?["numbers"] as? [[String: Any]] else {
+            // An account with no numbers answers without the list.
+            return []
+        }
+        return numbers.compactMap { entry in
+            (entry["msisdn"] as? String).map { ProviderPhoneNumber(number: "+" + $0, providerID: nil) }
+        }
+    }
+
+    public func checkCredentials(logger: Logger) async throws {
+        _ = try await sendAccount("/account/get-balance", logger: logger)
+        // The balance call checks api_key/api_secret; the application key is checked by signing.
+        _ = try await applicationJWT()
+    }
+
+    public func verifyWebhook(_ request: WebhookRequest, now: Date) throws(WebhookVerificationError) {
+        let secrets = [configuration, previous].compactMap { $0?.signatureSecret }.map(WebhookSecret.vonageSignatureSecret)
+        guard !secrets.isEmpty else {
+            throw .malformed("no signature_secret is configured for Vonage, so its webhooks cannot be verified")
+        }
+        try WebhookVerifier.verify(request, provider: .vonage, secrets: secrets, now: now)
+    }
+
+    public func parseStatusCallback(_ request: WebhookRequest) throws -> CallStatusEvent {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
+            let uuid = object["uuid"] as? String, let raw = object["status"] as? String
+        else {
+            throw ProviderError.invalidResponse("Vonage event without uuid or status")
+        }
+        let timestamp = object["timestamp"] as? String
+        let duration = (object["duration"] as? String).flatMap(Int.init) ?? object["duration"] as? Int
+        return CallStatusEvent(
+            eventKey: "\(uuid):\(raw):\(timestamp ?? "")", providerCallID: uuid, status: Self.status(raw), rawStatus: raw,
+            from: (object["from"] as? String).map { "+" + Self.digits($0) }, to: (object["to"] as? String).map { "+" + Self.digits($0) },
+            durationSeconds: duration, occurredAt: timestamp.flatMap { try? Date($0, strategy: .iso8601) })
+    }
+
+    public func answerMarkup(streamURL: String) -> WebhookMarkup {
+        let ncco: [[String: Any]] = [
+            [
+                "action": "connect",
+                "endpoint": [["type": "websocket", "uri": streamURL, "content-type": "audio/l16;rate=16000"]],
+            ]
+        ]
+        let body = (try? JSONSerialization.data(withJSONObject: ncco, options: [.sortedKeys, .withoutEscapingSlashes]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        return WebhookMarkup(contentType: "application/json", body: body)
+    }
+
+    static func digits(_ number: String) -> String {
+        String(number.filter(\.isNumber))
+    }
+
+    static func status(_ raw: String) -> CallStatus? {
+        switch raw {
+        case "started": .initiated
+        case "ringing": .ringing
+        case "answered": .inProgress
+        case "completed": .completed
+        case "busy", "rejected": .busy
+        case "timeout", "unanswered": .noAnswer
+        case "failed": .failed
+        case "cancelled": .canceled
+        default: nil
+        }
+    }
+
+    static func describeError(_ response: ProviderHTTPClient.Response) -> String {
+        guard let object = response.jsonObject() else { return ProviderHTTPClient.excerpt(response) }
+        let title = object["title"] as? String ?? object["error_title"] as? String ?? "HTTP \(response.status)"
+        let detail = (object["detail"] as? String).map { ": \($0)" } ?? ""
+        return title + detail
+    }
+}
