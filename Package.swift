@@ -95,6 +95,7 @@ let package = Package(
                 "TestSupport",
                 "ProviderSimulators",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(

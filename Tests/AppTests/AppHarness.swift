@@ -47,30 +47,35 @@ struct AppHarness {
         "from_numbers": .array([.string("+14155550100")]),
     ]
 
+    /// Builds the dependencies on `postgres` and seeds the platform key, Acme and Globex with keys.
+    static func make(postgres: PostgresClient, configuration: AppConfiguration) async throws -> AppHarness {
+        let dependencies = try AppDependencies.forTesting(postgres: postgres, configuration: configuration)
+        let log = TestDatabase.logger
+        let (_, platform) = try await dependencies.keys.create(
+            organizationID: nil, name: "platform", role: .platform, expiresAt: nil, actor: .commandLine, logger: log)
+        let acme = try await dependencies.organizations.create(slug: "acme", name: "Acme", actor: .commandLine, logger: log)
+        let globex = try await dependencies.organizations.create(
+            slug: "globex", name: "Globex", actor: .commandLine, logger: log)
+        func key(_ organization: Organization, _ role: APIKeyRole) async throws -> String {
+            try await dependencies.keys.create(
+                organizationID: organization.id, name: "\(organization.slug)-\(role.rawValue)", role: role,
+                expiresAt: nil, actor: .commandLine, logger: log
+            ).token.value
+        }
+        return AppHarness(
+            postgres: postgres, dependencies: dependencies, platformKey: platform.value, acme: acme, globex: globex,
+            acmeAdmin: try await key(acme, .admin), acmeService: try await key(acme, .service),
+            globexAdmin: try await key(globex, .admin))
+    }
+
     /// Runs `body` with a harness and a router test client; `logger` receives the app's logs.
     static func run(
         logger: Logger? = nil, mode: TestingSetup = .router, configuration: AppConfiguration = AppConfiguration(),
         _ body: @Sendable (AppHarness, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await TestDatabase.withMigratedDatabase { postgres, _ in
-            let dependencies = try AppDependencies.forTesting(postgres: postgres, configuration: configuration)
-            let log = TestDatabase.logger
-            let (_, platform) = try await dependencies.keys.create(
-                organizationID: nil, name: "platform", role: .platform, expiresAt: nil, actor: .commandLine, logger: log)
-            let acme = try await dependencies.organizations.create(
-                slug: "acme", name: "Acme", actor: .commandLine, logger: log)
-            let globex = try await dependencies.organizations.create(
-                slug: "globex", name: "Globex", actor: .commandLine, logger: log)
-            func key(_ organization: Organization, _ role: APIKeyRole) async throws -> String {
-                try await dependencies.keys.create(
-                    organizationID: organization.id, name: "\(organization.slug)-\(role.rawValue)", role: role,
-                    expiresAt: nil, actor: .commandLine, logger: log
-                ).token.value
-            }
-            let harness = AppHarness(
-                postgres: postgres, dependencies: dependencies, platformKey: platform.value, acme: acme, globex: globex,
-                acmeAdmin: try await key(acme, .admin), acmeService: try await key(acme, .service),
-                globexAdmin: try await key(globex, .admin))
+            let harness = try await make(postgres: postgres, configuration: configuration)
+            let dependencies = harness.dependencies
             var quiet = Logger(label: "app")
             quiet.logLevel = .critical
             let app = Application(router: buildRouter(dependencies), logger: logger ?? quiet)

@@ -43,7 +43,16 @@ struct WebhookController {
         }
         for method in [HTTPRequest.Method.get, .post] {
             group.on("/:provider/:org/answer", method: method) { request, context in
-                let (organization, provider, _) = try await verified(request, context)
+                let (organization, provider, webhook) = try await verified(request, context)
+                // The answer request says the call was answered; where it carries a status, record it.
+                if let event = try? provider.parseStatusCallback(webhook) {
+                    _ = try await calls.record(
+                        RecordedEvent(
+                            provider: provider.name.rawValue, eventKey: "answer:\(event.eventKey)", kind: "answer",
+                            providerCallID: event.providerCallID, status: event.status?.rawValue,
+                            rawStatus: event.rawStatus, durationSeconds: event.durationSeconds, payload: Data(webhook.body)),
+                        organizationID: organization, logger: context.logger)
+                }
                 let query = request.uri.queryParameters
                 let markup = provider.answerMarkup(
                     streamURL: settings.streamURL(

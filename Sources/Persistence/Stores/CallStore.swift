@@ -190,7 +190,12 @@ public struct CallStore: Sendable {
             """
             UPDATE calls SET status = \(status), raw_status = \(rawStatus), updated_at = now(),
                 duration_seconds = COALESCE(\(durationSeconds), duration_seconds),
-                answered_at = CASE WHEN \(status) = 'in-progress' THEN COALESCE(answered_at, now()) ELSE answered_at END,
+                answered_at = CASE
+                    WHEN \(status) = 'in-progress' THEN COALESCE(answered_at, now())
+                    -- A completed call that talked was answered, even if that event never came.
+                    WHEN \(status) = 'completed' AND answered_at IS NULL AND COALESCE(\(durationSeconds), 0) > 0
+                        THEN now() - make_interval(secs => \(durationSeconds))
+                    ELSE answered_at END,
                 ended_at = CASE WHEN switchboard_call_status_rank(\(status)) = 4 THEN now() ELSE ended_at END
             WHERE organization_id = \(organizationID) AND provider = \(provider) AND provider_call_id = \(providerCallID)
               AND switchboard_call_status_rank(status) < 4

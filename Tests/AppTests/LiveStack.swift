@@ -1,0 +1,147 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Persistence
+import PostgresNIO
+import ProviderSimulators
+import Providers
+import TestSupport
+import Testing
+
+@testable import App
+
+/// Switchboard listening on a real loopback port, wired to the provider simulators, which call
+/// its webhooks back over the network — the whole stack a provider call crosses.
+struct LiveStack {
+    let harness: AppHarness
+    let simulator: ProviderSimulator
+    let accounts: SimulatorAccounts
+    let vonagePrivateKeyPEM: String
+    let baseURL: String
+
+    /// A free loopback port (bound and released, so the server can take it).
+    static func freePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        try await channel.close()
+        return port
+    }
+
+    static func run(
+        settings: CallScenarioSettings = .init(), _ body: @Sendable (LiveStack) async throws -> Void
+    ) async throws {
+        let (accounts, vonageKeys) = try SimulatorAccounts.random()
+        let simulator = ProviderSimulator(accounts: accounts, settings: settings)
+        try await simulator.start()
+        let port = try await freePort()
+        var configuration = AppConfiguration()
+        configuration.publicURL = "http://127.0.0.1:\(port)"
+        configuration.providerTimeout = .seconds(3)
+        configuration.endpoints.twilio = simulator.baseURLs.twilio
+        configuration.endpoints.telnyx = simulator.baseURLs.telnyx
+        configuration.endpoints.vonage = simulator.baseURLs.vonage
+        configuration.endpoints.vonageREST = simulator.baseURLs.vonageRest
+        configuration.endpoints.plivo = simulator.baseURLs.plivo
+        do {
+            try await TestDatabase.withMigratedDatabase { postgres, _ in
+                let harness = try await AppHarness.make(postgres: postgres, configuration: configuration)
+                var quiet = Logger(label: "live")
+                quiet.logLevel = .critical
+                let app = Application(
+                    router: buildRouter(harness.dependencies),
+                    configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                    onServerRunning: { _ in }, logger: quiet)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+                    let stack = LiveStack(
+                        harness: harness, simulator: simulator, accounts: accounts,
+                        vonagePrivateKeyPEM: vonageKeys.first ?? "", baseURL: "http://127.0.0.1:\(port)")
+                    try await stack.waitUntilListening()
+                    try await body(stack)
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            await simulator.shutdown()
+            throw error
+        }
+        await simulator.shutdown()
+    }
+
+    func waitUntilListening() async throws {
+        for _ in 0..<200 {
+            if (try? await send(.GET, "/healthz"))?.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw CancellationError()
+    }
+
+    /// One HTTP request to Switchboard over the socket.
+    func send(_ method: HTTPMethod, _ path: String, key: String? = nil, json: [String: Any]? = nil) async throws
+        -> (status: Int, object: [String: Any], text: String)
+    {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let text = String(buffer: body)
+        let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+        return (Int(response.status.code), object, text)
+    }
+
+    /// Stores the simulated account of `provider` as Acme's configuration and makes it the default.
+    func configure(_ provider: ProviderName) async throws {
+        let document: [String: Any]
+        switch provider {
+        case .twilio:
+            let account = try #require(accounts.twilio.first)
+            document = ["account_sid": account.accountSID, "auth_token": account.authToken, "from_numbers": account.numbers]
+        case .telnyx:
+            let account = try #require(accounts.telnyx.first)
+            document = [
+                "api_key": account.apiKey, "connection_id": account.connectionIDs[0], "from_numbers": account.numbers,
+                "public_key": account.publicKeyBase64,
+            ]
+        case .vonage:
+            let account = try #require(accounts.vonage.first)
+            document = [
+                "api_key": account.apiKey, "api_secret": account.apiSecret, "application_id": account.applicationID,
+                "private_key": vonagePrivateKeyPEM, "signature_secret": account.signatureSecret,
+                "from_numbers": account.numbers,
+            ]
+        case .plivo:
+            let account = try #require(accounts.plivo.first)
+            document = ["auth_id": account.authID, "auth_token": account.authToken, "from_numbers": account.numbers]
+        }
+        let put = try await send(
+            .PUT, "/api/v1/organizations/acme/configuration/\(provider.configurationKey.rawValue)", key: harness.acmeAdmin,
+            json: document)
+        #expect(put.status == 201, "storing \(provider.rawValue): \(put.text)")
+        let choose = try await send(
+            .PUT, "/api/v1/organizations/acme/configuration/TELEPHONY_PROVIDER", key: harness.acmeAdmin,
+            json: ["provider": provider.rawValue])
+        #expect(choose.status == 200 || choose.status == 201, "choosing \(provider.rawValue): \(choose.text)")
+    }
+
+    /// Polls the call until its status is terminal (or 5 s pass); returns the last answer.
+    func waitForEnd(of callID: String) async throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        for _ in 0..<250 {
+            last = try await send(.GET, "/api/v1/telephony/calls/\(callID)", key: harness.acmeService).object
+            if let status = last["status"] as? String, CallStatus(rawValue: status)?.isTerminal == true { return last }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return last
+    }
+}
