@@ -152,7 +152,7 @@ import Testing
             #expect(new.status == .noContent)
             // The grace window ends.
             try await harness.postgres.query(
-                "UPDATE organization_configuration SET previous_valid_until = now() - interval '1 second'",
+                "UPDATE organization_configuration SET previous_valid_until = now() - interval '1 second' WHERE previous_sealed IS NOT NULL",
                 logger: TestDatabase.logger)
             harness.dependencies.factory.invalidateAll()
             let expired = try await post(client, statusPath, form: statusForm("completed", sequence: 3), token: AppHarness.Secrets.twilioAuthToken)
