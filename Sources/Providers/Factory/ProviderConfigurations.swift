@@ -13,12 +13,6 @@ public struct ProviderCredentials: Sendable {
         self.previous = previous
         self.previousValidUntil = previousValidUntil
     }
-
-    /// The previous document if its grace window is still open at `now`.
-    func previous(at now: Date) -> [String: JSONValue]? {
-        guard let previous, let until = previousValidUntil, until > now else { return nil }
-        return previous
-    }
 }
 
 /// Everything an organization stored for telephony, opened.

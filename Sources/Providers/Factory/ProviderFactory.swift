@@ -8,38 +8,35 @@ public struct ProviderResolutionError: Error, Equatable, CustomStringConvertible
 }
 
 /// Resolves an organization's telephony provider: its stored configuration first, then the
-/// environment (OSS mode), else a clear error. Opened configurations are cached per organization
-/// in a bounded LRU; a cache hit touches no database.
+/// environment (OSS mode), else a clear error. Each organization's providers are built once
+/// (documents validated, clients bound) and cached in a bounded LRU; a cache hit touches no
+/// database and validates nothing again.
 public final class ProviderFactory: Sendable {
     let source: any ProviderConfigurationSource
-    let environment: OrganizationTelephonyConfiguration
+    let environment: ResolvedProviders
     let http: ProviderHTTPClient
     let endpoints: ProviderEndpoints
     let cache: ConfigurationCache
-    let now: @Sendable () -> Date
 
     public init(
         source: any ProviderConfigurationSource, environment: OrganizationTelephonyConfiguration, http: ProviderHTTPClient,
-        endpoints: ProviderEndpoints = .init(), cacheCapacity: Int = 10_000, now: @escaping @Sendable () -> Date = { Date() }
+        endpoints: ProviderEndpoints = .init(), cacheCapacity: Int = 10_000
     ) {
         self.source = source
-        self.environment = environment
         self.http = http
         self.endpoints = endpoints
         self.cache = ConfigurationCache(capacity: cacheCapacity)
-        self.now = now
+        self.environment = ResolvedProviders(environment, http: http, endpoints: endpoints)
     }
 
     /// The organization's provider: `explicit` when given (it must be configured), else its default.
     public func provider(for organizationID: UUID, explicit: ProviderName? = nil) async throws -> any TelephonyProvider {
-        let stored = try await configuration(for: organizationID)
+        let stored = try await resolved(for: organizationID)
         let name = try choose(explicit: explicit, stored: stored)
-        guard let credentials = stored.providers[name] ?? environment.providers[name] else {
-            throw ProviderResolutionError(
-                description:
-                    "\(name.rawValue) is not configured for this organization: store \(name.configurationKey.rawValue) or set its environment variables")
-        }
-        return try make(name, credentials)
+        if let built = stored.providers[name] ?? environment.providers[name] { return try built.get() }
+        throw ProviderResolutionError(
+            description:
+                "\(name.rawValue) is not configured for this organization: store \(name.configurationKey.rawValue) or set its environment variables")
     }
 
     /// The organization's provider `name` for webhook verification and parsing.
@@ -60,15 +57,16 @@ public final class ProviderFactory: Sendable {
     /// Cache statistics, for metrics and tests.
     public var cacheStatistics: ConfigurationCache.Statistics { cache.statistics }
 
-    func configuration(for organizationID: UUID) async throws -> OrganizationTelephonyConfiguration {
+    func resolved(for organizationID: UUID) async throws -> ResolvedProviders {
         if let cached = cache.value(for: organizationID) { return cached }
         let epoch = cache.epoch
-        let loaded = try await source.telephonyConfiguration(for: organizationID)
+        let loaded = ResolvedProviders(
+            try await source.telephonyConfiguration(for: organizationID), http: http, endpoints: endpoints)
         cache.store(loaded, for: organizationID, loadedAt: epoch)
         return loaded
     }
 
-    func choose(explicit: ProviderName?, stored: OrganizationTelephonyConfiguration) throws -> ProviderName {
+    func choose(explicit: ProviderName?, stored: ResolvedProviders) throws -> ProviderName {
         if let explicit { return explicit }
         if let chosen = stored.defaultProvider { return chosen }
         if stored.providers.count == 1, let only = stored.providers.keys.first { return only }
@@ -87,27 +85,51 @@ public final class ProviderFactory: Sendable {
             description:
                 "no telephony provider is configured: store TWILIO_CONFIGURATION, TELNYX_CONFIGURATION, VONAGE_CONFIGURATION or PLIVO_CONFIGURATION (and TELEPHONY_PROVIDER), or set the provider's environment variables")
     }
+}
 
-    func make(_ name: ProviderName, _ credentials: ProviderCredentials) throws -> any TelephonyProvider {
-        let previous = credentials.previous(at: now())
+/// One organization's providers, built: each document validated once into its typed
+/// configuration and bound to the shared HTTP client (or the validation error, kept to report).
+struct ResolvedProviders: Sendable {
+    let providers: [ProviderName: Result<any TelephonyProvider, ConfigurationValidationError>]
+    let defaultProvider: ProviderName?
+
+    init(_ configuration: OrganizationTelephonyConfiguration, http: ProviderHTTPClient, endpoints: ProviderEndpoints) {
+        var providers: [ProviderName: Result<any TelephonyProvider, ConfigurationValidationError>] = [:]
+        for (name, credentials) in configuration.providers {
+            providers[name] = Result { () throws(ConfigurationValidationError) -> any TelephonyProvider in
+                try Self.make(name, credentials, http: http, endpoints: endpoints)
+            }
+        }
+        self.providers = providers
+        self.defaultProvider = configuration.defaultProvider
+    }
+
+    static func make(
+        _ name: ProviderName, _ credentials: ProviderCredentials, http: ProviderHTTPClient, endpoints: ProviderEndpoints
+    ) throws(ConfigurationValidationError) -> any TelephonyProvider {
+        let previous = credentials.previous
+        let until = credentials.previousValidUntil
         switch name {
         case .twilio:
             return TwilioProvider(
                 configuration: try TwilioConfiguration(document: credentials.current),
-                previous: try previous.map(TwilioConfiguration.init(document:)), http: http, baseURL: endpoints.twilio)
+                previous: try previous.map { document throws(ConfigurationValidationError) in try TwilioConfiguration(document: document) },
+                previousValidUntil: until, http: http, baseURL: endpoints.twilio)
         case .telnyx:
             return TelnyxProvider(
                 configuration: try TelnyxConfiguration(document: credentials.current),
-                previous: try previous.map(TelnyxConfiguration.init(document:)), http: http, baseURL: endpoints.telnyx)
+                previous: try previous.map { document throws(ConfigurationValidationError) in try TelnyxConfiguration(document: document) },
+                previousValidUntil: until, http: http, baseURL: endpoints.telnyx)
         case .vonage:
             return VonageProvider(
                 configuration: try VonageConfiguration(document: credentials.current),
-                previous: try previous.map(VonageConfiguration.init(document:)), http: http, baseURL: endpoints.vonage,
-                restBaseURL: endpoints.vonageREST)
+                previous: try previous.map { document throws(ConfigurationValidationError) in try VonageConfiguration(document: document) },
+                previousValidUntil: until, http: http, baseURL: endpoints.vonage, restBaseURL: endpoints.vonageREST)
         case .plivo:
             return PlivoProvider(
                 configuration: try PlivoConfiguration(document: credentials.current),
-                previous: try previous.map(PlivoConfiguration.init(document:)), http: http, baseURL: endpoints.plivo)
+                previous: try previous.map { document throws(ConfigurationValidationError) in try PlivoConfiguration(document: document) },
+                previousValidUntil: until, http: http, baseURL: endpoints.plivo)
         }
     }
 }
@@ -123,7 +145,7 @@ public final class ConfigurationCache: Sendable {
     }
 
     struct Entry {
-        var value: OrganizationTelephonyConfiguration
+        var value: ResolvedProviders
         var lastUsed: UInt64
     }
 
@@ -145,7 +167,7 @@ public final class ConfigurationCache: Sendable {
     var epoch: UInt64 { state.withLock { $0.epoch } }
     var statistics: Statistics { state.withLock { var s = $0.statistics; s.entries = $0.entries.count; return s } }
 
-    func value(for key: UUID) -> OrganizationTelephonyConfiguration? {
+    func value(for key: UUID) -> ResolvedProviders? {
         state.withLock { state in
             state.clock += 1
             guard var entry = state.entries[key] else {
@@ -159,7 +181,7 @@ public final class ConfigurationCache: Sendable {
         }
     }
 
-    func store(_ value: OrganizationTelephonyConfiguration, for key: UUID, loadedAt epoch: UInt64) {
+    func store(_ value: ResolvedProviders, for key: UUID, loadedAt epoch: UInt64) {
         state.withLock { state in
             guard state.epoch == epoch else { return }
             state.clock += 1

@@ -8,12 +8,17 @@ public struct PlivoProvider: TelephonyProvider {
     public let name = ProviderName.plivo
     let configuration: PlivoConfiguration
     let previous: PlivoConfiguration?
+    /// When `previous` stops verifying webhooks.
+    let previousValidUntil: Date?
     let http: ProviderHTTPClient
     let baseURL: String
 
-    public init(configuration: PlivoConfiguration, previous: PlivoConfiguration?, http: ProviderHTTPClient, baseURL: String) {
+    public init(
+        configuration: PlivoConfiguration, previous: PlivoConfiguration?, previousValidUntil: Date?, http: ProviderHTTPClient, baseURL: String
+    ) {
         self.configuration = configuration
         self.previous = previous
+        self.previousValidUntil = previousValidUntil
         self.http = http
         self.baseURL = baseURL
     }
@@ -78,7 +83,7 @@ public struct PlivoProvider: TelephonyProvider {
     }
 
     public func verifyWebhook(_ request: WebhookRequest, now: Date) throws(WebhookVerificationError) {
-        let secrets = [configuration, previous].compactMap { $0 }.map { WebhookSecret.plivoAuthToken($0.authToken) }
+        let secrets = [configuration, previousInGrace(at: now)].compactMap { $0 }.map { WebhookSecret.plivoAuthToken($0.authToken) }
         try WebhookVerifier.verify(request, provider: .plivo, secrets: secrets, now: now)
     }
 
@@ -122,5 +127,13 @@ public struct PlivoProvider: TelephonyProvider {
         if let error = object["error"] as? String { return error }
         if let error = object["error"] as? [String: Any] { return error.map { "\($0.key): \($0.value)" }.sorted().joined(separator: "; ") }
         return ProviderHTTPClient.excerpt(response)
+    }
+}
+
+extension PlivoProvider {
+    /// The previous configuration while its rotation grace window is open at `now`.
+    func previousInGrace(at now: Date) -> PlivoConfiguration? {
+        guard let previous, let until = previousValidUntil, until > now else { return nil }
+        return previous
     }
 }

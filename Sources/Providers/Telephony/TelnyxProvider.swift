@@ -8,12 +8,17 @@ public struct TelnyxProvider: TelephonyProvider {
     public let name = ProviderName.telnyx
     let configuration: TelnyxConfiguration
     let previous: TelnyxConfiguration?
+    /// When `previous` stops verifying webhooks.
+    let previousValidUntil: Date?
     let http: ProviderHTTPClient
     let baseURL: String
 
-    public init(configuration: TelnyxConfiguration, previous: TelnyxConfiguration?, http: ProviderHTTPClient, baseURL: String) {
+    public init(
+        configuration: TelnyxConfiguration, previous: TelnyxConfiguration?, previousValidUntil: Date?, http: ProviderHTTPClient, baseURL: String
+    ) {
         self.configuration = configuration
         self.previous = previous
+        self.previousValidUntil = previousValidUntil
         self.http = http
         self.baseURL = baseURL
     }
@@ -76,7 +81,7 @@ public struct TelnyxProvider: TelephonyProvider {
     }
 
     public func verifyWebhook(_ request: WebhookRequest, now: Date) throws(WebhookVerificationError) {
-        let secrets = [configuration, previous].compactMap { $0 }.map { WebhookSecret.telnyxPublicKey($0.publicKey) }
+        let secrets = [configuration, previousInGrace(at: now)].compactMap { $0 }.map { WebhookSecret.telnyxPublicKey($0.publicKey) }
         try WebhookVerifier.verify(request, provider: .telnyx, secrets: secrets, now: now)
     }
 
@@ -131,5 +136,13 @@ public struct TelnyxProvider: TelephonyProvider {
         let detail = (first["detail"] as? String).map { ": \($0)" } ?? ""
         let code = (first["code"] as? String).map { " (Telnyx error \($0))" } ?? ""
         return "\(title)\(detail)\(code)"
+    }
+}
+
+extension TelnyxProvider {
+    /// The previous configuration while its rotation grace window is open at `now`.
+    func previousInGrace(at now: Date) -> TelnyxConfiguration? {
+        guard let previous, let until = previousValidUntil, until > now else { return nil }
+        return previous
     }
 }

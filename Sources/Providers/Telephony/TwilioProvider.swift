@@ -8,12 +8,17 @@ public struct TwilioProvider: TelephonyProvider {
     public let name = ProviderName.twilio
     let configuration: TwilioConfiguration
     let previous: TwilioConfiguration?
+    /// When `previous` stops verifying webhooks.
+    let previousValidUntil: Date?
     let http: ProviderHTTPClient
     let baseURL: String
 
-    public init(configuration: TwilioConfiguration, previous: TwilioConfiguration?, http: ProviderHTTPClient, baseURL: String) {
+    public init(
+        configuration: TwilioConfiguration, previous: TwilioConfiguration?, previousValidUntil: Date?, http: ProviderHTTPClient, baseURL: String
+    ) {
         self.configuration = configuration
         self.previous = previous
+        self.previousValidUntil = previousValidUntil
         self.http = http
         self.baseURL = baseURL
     }
@@ -81,7 +86,7 @@ public struct TwilioProvider: TelephonyProvider {
     }
 
     public func verifyWebhook(_ request: WebhookRequest, now: Date) throws(WebhookVerificationError) {
-        let secrets = [configuration, previous].compactMap { $0 }.map { WebhookSecret.twilioAuthToken($0.authToken) }
+        let secrets = [configuration, previousInGrace(at: now)].compactMap { $0 }.map { WebhookSecret.twilioAuthToken($0.authToken) }
         try WebhookVerifier.verify(request, provider: .twilio, secrets: secrets, now: now)
     }
 
@@ -133,4 +138,12 @@ enum XMLEscape {
 /// HTTP methods the provider clients use.
 enum HTTPMethodName {
     case get, post, put, delete
+}
+
+extension TwilioProvider {
+    /// The previous configuration while its rotation grace window is open at `now`.
+    func previousInGrace(at now: Date) -> TwilioConfiguration? {
+        guard let previous, let until = previousValidUntil, until > now else { return nil }
+        return previous
+    }
 }

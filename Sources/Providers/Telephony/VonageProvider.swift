@@ -11,16 +11,19 @@ public struct VonageProvider: TelephonyProvider {
     public let name = ProviderName.vonage
     let configuration: VonageConfiguration
     let previous: VonageConfiguration?
+    /// When `previous` stops verifying webhooks.
+    let previousValidUntil: Date?
     let http: ProviderHTTPClient
     let baseURL: String
     let restBaseURL: String
 
     public init(
-        configuration: VonageConfiguration, previous: VonageConfiguration?, http: ProviderHTTPClient, baseURL: String,
-        restBaseURL: String
+        configuration: VonageConfiguration, previous: VonageConfiguration?, previousValidUntil: Date?,
+        http: ProviderHTTPClient, baseURL: String, restBaseURL: String
     ) {
         self.configuration = configuration
         self.previous = previous
+        self.previousValidUntil = previousValidUntil
         self.http = http
         self.baseURL = baseURL
         self.restBaseURL = restBaseURL
@@ -119,7 +122,7 @@ public struct VonageProvider: TelephonyProvider {
     }
 
     public func verifyWebhook(_ request: WebhookRequest, now: Date) throws(WebhookVerificationError) {
-        let secrets = [configuration, previous].compactMap { $0?.signatureSecret }.map(WebhookSecret.vonageSignatureSecret)
+        let secrets = [configuration, previousInGrace(at: now)].compactMap { $0?.signatureSecret }.map(WebhookSecret.vonageSignatureSecret)
         guard !secrets.isEmpty else {
             throw .malformed("no signature_secret is configured for Vonage, so its webhooks cannot be verified")
         }
@@ -175,5 +178,13 @@ public struct VonageProvider: TelephonyProvider {
         let title = object["title"] as? String ?? object["error_title"] as? String ?? "HTTP \(response.status)"
         let detail = (object["detail"] as? String).map { ": \($0)" } ?? ""
         return title + detail
+    }
+}
+
+extension VonageProvider {
+    /// The previous configuration while its rotation grace window is open at `now`.
+    func previousInGrace(at now: Date) -> VonageConfiguration? {
+        guard let previous, let until = previousValidUntil, until > now else { return nil }
+        return previous
     }
 }
