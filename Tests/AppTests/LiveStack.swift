@@ -23,6 +23,16 @@ struct LiveStack {
     let accounts: SimulatorAccounts
     let vonagePrivateKeyPEM: String
     let baseURL: String
+    /// Every line the server logged, at trace level.
+    let logs: LogCapture
+
+    /// Every credential of every simulated account, to search logs and responses for.
+    var secrets: [String] {
+        accounts.twilio.flatMap { [$0.authToken] + $0.apiKeys.map(\.secret) }
+            + accounts.telnyx.map(\.apiKey)
+            + accounts.vonage.flatMap { [$0.apiSecret, $0.signatureSecret] } + [vonagePrivateKeyPEM]
+            + accounts.plivo.map(\.authToken)
+    }
 
     /// A free loopback port (bound and released, so the server can take it).
     static func freePort() async throws -> Int {
@@ -51,17 +61,16 @@ struct LiveStack {
         do {
             try await TestDatabase.withMigratedDatabase { postgres, _ in
                 let harness = try await AppHarness.make(postgres: postgres, configuration: configuration)
-                var quiet = Logger(label: "live")
-                quiet.logLevel = .critical
+                let logs = LogCapture()
                 let app = Application(
                     router: buildRouter(harness.dependencies),
                     configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                    onServerRunning: { _ in }, logger: quiet)
+                    onServerRunning: { _ in }, logger: logs.logger(label: "live"))
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await app.runService(gracefulShutdownSignals: []) }
                     let stack = LiveStack(
                         harness: harness, simulator: simulator, accounts: accounts,
-                        vonagePrivateKeyPEM: vonageKeys.first ?? "", baseURL: "http://127.0.0.1:\(port)")
+                        vonagePrivateKeyPEM: vonageKeys.first ?? "", baseURL: "http://127.0.0.1:\(port)", logs: logs)
                     try await stack.waitUntilListening()
                     try await body(stack)
                     group.cancelAll()

@@ -82,6 +82,14 @@ import Testing
             #expect(!delivered.isEmpty)
             #expect(delivered.allSatisfy { $0.responseStatus.map { (200..<300).contains($0) } ?? false },
                 "\(delivered.map { "\($0.url) → \(String(describing: $0.responseStatus))" })")
+
+            // Nothing the server logged (trace level, provider requests included) holds a credential.
+            let lines = stack.logs.all
+            #expect(lines.count > 5)
+            for secret in stack.secrets where !secret.isEmpty {
+                let probe = secret.count > 64 ? String(secret.dropFirst(40).prefix(40)) : secret
+                #expect(!lines.contains { $0.contains(probe) }, "a \(provider.rawValue) credential reached the logs")
+            }
         }
     }
 
