@@ -35,7 +35,7 @@ import Testing
                 let response = try await client.send(.get, "/readyz")
                 #expect(response.status == .serviceUnavailable)
                 #expect(try response.errorCode() == "database_unavailable")
-                #expect(ContinuousClock.now - start < .seconds(5))
+                #expect(ContinuousClock.now - start < .seconds(10), "readiness must answer, not hang")
             }
         }
     }

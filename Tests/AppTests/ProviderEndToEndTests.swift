@@ -117,7 +117,8 @@ import Testing
             let delivered = await stack.simulator.waitForWebhooks(count: 4, timeout: .seconds(5))
                 .filter { $0.provider == provider.rawValue }
             #expect(delivered.count >= 4)
-            #expect(delivered.allSatisfy { $0.responseStatus.map { (200..<300).contains($0) } ?? false })
+            #expect(delivered.allSatisfy { $0.responseStatus.map { (200..<300).contains($0) } ?? false },
+                "\(delivered.map { "\($0.url) → \(String(describing: $0.responseStatus)) \($0.failure ?? "")" })")
             let final = try await stack.send(.GET, "/api/v1/telephony/calls/\(callID)", key: stack.harness.acmeService)
             #expect(final.object["status"] as? String == "completed")
         }

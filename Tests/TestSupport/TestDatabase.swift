@@ -64,7 +64,7 @@ public enum TestDatabase {
         _ configuration: PostgresClient.Configuration, _ body: (PostgresClient) async throws -> Result
     ) async throws -> Result {
         var configuration = configuration
-        configuration.options.maximumConnections = 8
+        configuration.options.maximumConnections = 4
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }

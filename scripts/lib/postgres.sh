@@ -147,6 +147,8 @@ sb__pg_install() {
   } >&2
 }
 
+# max_connections: the test suite runs its database tests in parallel, each with its own
+# database and pool, so the default 100 connections run out.
 # Start the postmaster with every inherited fd above 2 closed: otherwise the
 # long-lived server keeps our flock fd (deadlocking the next run) or a CI
 # harness pipe (so the CI job never sees EOF and hangs).
@@ -158,7 +160,7 @@ sb__pg_ctl_start() {
       if ((fd > 2)); then exec {fd}>&-; fi
     done 2>/dev/null
     sb__as_owner "$SB_PG_BIN/pg_ctl" start -w -t 90 -D "$SB_PGDATA" -l "$SB_PG_LOG" \
-      -o "-p $SB_PG_PORT -k '$SB_PG_SOCKDIR' -c listen_addresses=127.0.0.1" \
+      -o "-p $SB_PG_PORT -k '$SB_PG_SOCKDIR' -c listen_addresses=127.0.0.1 -c max_connections=400" \
       </dev/null >/dev/null
   )
 }
