@@ -150,6 +150,12 @@ import Testing
             let numbers = try await stack.send(.GET, "/api/v1/telephony/phone-numbers", key: stack.harness.acmeService)
             #expect(numbers.status == 200, "\(numbers.text)")
             #expect(((numbers.object["phone_numbers"] as? [[String: Any]]) ?? []).count >= 1)
+            // Vonage's account APIs carry api_secret in the query: it must not reach a log line either.
+            for secret in stack.secrets where !secret.isEmpty {
+                let probe = secret.count > 64 ? String(secret.dropFirst(40).prefix(40)) : secret
+                #expect(!stack.logs.all.contains { $0.contains(probe) }, "a \(provider.rawValue) credential reached the logs")
+                #expect(!numbers.text.contains(probe) && !good.text.contains(probe))
+            }
         }
     }
 
