@@ -81,7 +81,12 @@ struct WebhookController {
         let provider: any TelephonyProvider
         do {
             provider = try await factory.provider(for: organization.id, named: name)
-        } catch is ProviderResolutionError {
+        } catch let error as ProviderResolutionError {
+            context.logger.warning("webhook for an unconfigured provider", metadata: ["reason": "\(error)"])
+            throw refused
+        } catch let error as ConfigurationValidationError {
+            // Never tell an unauthenticated caller which stored fields are wrong; the operator sees it in the log.
+            context.logger.error("stored provider configuration is invalid", metadata: ["problems": "\(error)"])
             throw refused
         }
         let body: ByteBuffer
