@@ -57,6 +57,9 @@ import Testing
                 #expect(body["webhook_url"] as? String == callbackBase + "/status")
                 #expect((body["client_state"] as? String).flatMap { Data(base64Encoded: $0) } != nil)
                 #expect(body["command_id"] as? String == callID)
+                let stream = try #require(body["stream_url"] as? String)
+                #expect(stream.hasPrefix(stack.baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/api/v1/telephony/media-stream?"))
+                #expect(stream.contains("workflow_id=wf-1") && stream.contains("token="))
             case .vonage:
                 let account = try #require(stack.accounts.vonage.first)
                 #expect(sent.path.hasSuffix("/v1/calls"))

@@ -134,7 +134,9 @@ struct TelephonyController {
                 to: to, from: from,
                 answerURL: settings.webhookURL(provider.name, organizationID, "answer", workflowID: body.workflowID, workflowRunID: body.workflowRunID),
                 statusCallbackURL: settings.webhookURL(provider.name, organizationID, "status"),
-                clientState: call.id.lowercasedString, idempotencyKey: call.id.lowercasedString)
+                clientState: call.id.lowercasedString, idempotencyKey: call.id.lowercasedString,
+                mediaStreamURL: settings.streamURL(
+                    organizationID: organizationID, workflowID: body.workflowID, workflowRunID: body.workflowRunID))
             let placed: PlacedCall
             do {
                 placed = try await provider.initiateCall(outbound, logger: context.logger)

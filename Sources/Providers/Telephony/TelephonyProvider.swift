@@ -17,11 +17,15 @@ public struct OutboundCall: Sendable, Equatable {
     public var idempotencyKey: String?
     /// Seconds to ring before giving up.
     public var ringTimeoutSeconds: Int
+    /// The media stream to start when the call is answered, for providers that take it at dial
+    /// time instead of from answer markup (Telnyx Call Control).
+    public var mediaStreamURL: String?
 
     public init(
         to: String, from: String, answerURL: String, statusCallbackURL: String, clientState: String? = nil,
-        idempotencyKey: String? = nil, ringTimeoutSeconds: Int = 60
+        idempotencyKey: String? = nil, ringTimeoutSeconds: Int = 60, mediaStreamURL: String? = nil
     ) {
+        self.mediaStreamURL = mediaStreamURL
         self.to = to
         self.from = from
         self.answerURL = answerURL

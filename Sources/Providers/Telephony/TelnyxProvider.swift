@@ -43,6 +43,11 @@ public struct TelnyxProvider: TelephonyProvider {
         ]
         if let state = call.clientState { body["client_state"] = Data(state.utf8).base64EncodedString() }
         if let key = call.idempotencyKey { body["command_id"] = key }
+        if let stream = call.mediaStreamURL {
+            // Call Control has no answer URL: the stream starts from the dial itself.
+            body["stream_url"] = stream
+            body["stream_track"] = "both_tracks"
+        }
         let response = try await send(.post, "/calls", json: body, logger: logger)
         guard let data = response.jsonObject()?["data"] as? [String: Any], let id = data["call_control_id"] as? String
         else {
