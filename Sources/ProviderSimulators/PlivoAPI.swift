@@ -27,7 +27,14 @@ struct PlivoAPI: WebhookSource {
             guard let call = ownedCall(rest[1], account: account) else { return Self.error(404, "not found") }
             return .json(200, callObject(call))
         case ("DELETE", 2) where rest[0] == "Call":
-            guard let call = ownedCall(rest[1], account: account), !call.hasEnded,
+            // Only a live call (ringing or answered) can be hung up; a queued one is cancelled
+            // through its request, as on Plivo.
+            guard let call = ownedCall(rest[1], account: account), !call.hasEnded, call.isLive,
+                store.hangUp(call.key)?.end != nil
+            else { return Self.error(404, "not found") }
+            return .empty(204)
+        case ("DELETE", 2) where rest[0] == "Request":
+            guard let call = ownedCall(rest[1], account: account), !call.hasEnded, !call.isLive,
                 store.hangUp(call.key)?.end != nil
             else { return Self.error(404, "not found") }
             return .empty(204)
@@ -37,7 +44,7 @@ struct PlivoAPI: WebhookSource {
             return Self.error(405, "method not allowed")
         case (_, 1) where ["Call", "Number"].contains(rest[0]):
             return Self.error(405, "method not allowed")
-        case (_, 2) where rest[0] == "Call":
+        case (_, 2) where rest[0] == "Call" || rest[0] == "Request":
             return Self.error(405, "method not allowed")
         default:
             return Self.error(404, "not found")

@@ -108,6 +108,11 @@ struct SimulatedCall: Sendable {
         return false
     }
 
+    /// Whether the call reached the callee's phone (ringing or answered) and has not ended.
+    var isLive: Bool {
+        phase == .ringing || phase == .answered
+    }
+
     /// How the call ended, if it has.
     var end: CallEnd? {
         if case .ended(let end) = phase { return end }

@@ -181,9 +181,10 @@ import Testing
         }
     }
 
-    @Test func hangingUpAskesTheProviderAndTheWebhookEndsTheCall() async throws {
+    @Test(arguments: ProviderName.allCases)
+    func hangingUpAnAnsweredCallAsksTheProviderAndTheWebhookEndsIt(_ provider: ProviderName) async throws {
         try await LiveStack.run(settings: .init(talkTime: .seconds(30))) { stack in
-            try await stack.configure(.twilio)
+            try await stack.configure(provider)
             let placed = try await placeCall(stack)
             let callID = try #require(placed["call_id"] as? String)
             // Let it be answered first.
@@ -198,6 +199,19 @@ import Testing
             #expect(final["status"] as? String == "completed")
             let again = try await stack.send(.POST, "/api/v1/telephony/calls/\(callID)/hangup", key: stack.harness.acmeService)
             #expect(again.status == 409)
+        }
+    }
+
+    @Test func aPlivoCallStillQueuedIsCancelledThroughItsRequest() async throws {
+        try await LiveStack.run(settings: .init(ringDelay: .seconds(30))) { stack in
+            try await stack.configure(.plivo)
+            let placed = try await placeCall(stack)
+            let callID = try #require(placed["call_id"] as? String)
+            let hangup = try await stack.send(.POST, "/api/v1/telephony/calls/\(callID)/hangup", key: stack.harness.acmeService)
+            #expect(hangup.status == 202, "\(hangup.text)")
+            let deletes = stack.simulator.requests().filter { $0.provider == "plivo" && $0.method == "DELETE" }
+            #expect(deletes.map(\.status) == [404, 204])
+            #expect(deletes.last?.path.contains("/Request/") == true)
         }
     }
 }

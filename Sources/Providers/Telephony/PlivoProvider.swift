@@ -64,8 +64,14 @@ public struct PlivoProvider: TelephonyProvider {
         return ProviderCallState(providerCallID: providerCallID, status: status, rawStatus: raw, durationSeconds: duration)
     }
 
+    /// Hangs up a live call; a call still queued has no live leg (404), so its request is cancelled.
     public func hangUp(providerCallID: String, logger: Logger) async throws {
-        _ = try await send(.delete, "\(accountURL)/Call/\(ProviderHTTPClient.pathEscape(providerCallID))/", logger: logger)
+        let id = ProviderHTTPClient.pathEscape(providerCallID)
+        do {
+            _ = try await send(.delete, "\(accountURL)/Call/\(id)/", logger: logger)
+        } catch ProviderError.rejected(status: 404, _) {
+            _ = try await send(.delete, "\(accountURL)/Request/\(id)/", logger: logger)
+        }
     }
 
     public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
