@@ -3,7 +3,8 @@ CREATE TABLE calls (
     organization_id  uuid        NOT NULL REFERENCES organizations (id),
     id               uuid        NOT NULL,
     provider         text        NOT NULL CHECK (provider IN ('twilio', 'telnyx', 'vonage', 'plivo')),
-    -- NULL only while the provider request is in flight (status 'initiating').
+    -- NULL while the provider request is in flight ('initiating'), and for a call the provider
+    -- never confirmed ('failed' with raw_status 'unconfirmed'), which keeps its Idempotency-Key.
     provider_call_id text,
     status           text        NOT NULL CHECK (status IN ('initiating', 'queued', 'initiated', 'ringing',
                                      'in-progress', 'completed', 'busy', 'no-answer', 'failed', 'canceled')),
@@ -23,7 +24,8 @@ CREATE TABLE calls (
     ended_at         timestamptz,
     PRIMARY KEY (organization_id, id),
     UNIQUE (organization_id, idempotency_key),
-    CHECK ((provider_call_id IS NULL) = (status = 'initiating'))
+    CHECK (status <> 'initiating' OR provider_call_id IS NULL),
+    CHECK (provider_call_id IS NOT NULL OR status IN ('initiating', 'failed'))
 );
 CREATE UNIQUE INDEX calls_provider_call_idx ON calls (organization_id, provider, provider_call_id)
     WHERE provider_call_id IS NOT NULL;

@@ -35,7 +35,7 @@ struct AppDependencies: Sendable {
             http: ProviderHTTPClient(
                 client: httpClient, timeout: .nanoseconds(Int64(configuration.providerTimeout.components.seconds) * 1_000_000_000
                     + configuration.providerTimeout.components.attoseconds / 1_000_000_000)),
-            endpoints: configuration.endpoints)
+            endpoints: configuration.endpoints, environmentScope: configuration.environmentScope)
         telephony = TelephonySettings(
             publicURL: configuration.publicURL, mediaStreamURL: configuration.mediaStreamURL,
             streamTokens: StreamToken(key: sealer.keyring.derivedKey(purpose: "stream-token/v1")))

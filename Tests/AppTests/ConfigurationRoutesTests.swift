@@ -182,6 +182,29 @@ import Testing
         }
     }
 
+    @Test func replacingASecretByPutEndsTheGraceOfTheOldOne() async throws {
+        try await AppHarness.run { harness, client in
+            try await client.send(.put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: AppHarness.twilioDocument)
+            try await client.send(
+                .post, "\(Self.path)/TWILIO_CONFIGURATION/rotate", key: harness.acmeAdmin,
+                json: ["auth_token": .string(AppHarness.Secrets.rotatedAuthToken)])
+            // A PUT that changes only non-secret fields keeps the grace window…
+            var numbers = AppHarness.twilioDocument
+            numbers["auth_token"] = .string("****" + String(AppHarness.Secrets.rotatedAuthToken.suffix(4)))
+            numbers["from_numbers"] = .array([.string("+14155550111")])
+            let kept = try await client.send(.put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: numbers)
+            #expect((try kept.object()["previous_secret"] as? [String: Any])?["in_grace"] as? Bool == true)
+            // …one that replaces the secret (say, after a leak) ends it.
+            var replaced = numbers
+            replaced["auth_token"] = .string("00112233445566778899aabbccddeeff")
+            let dropped = try await client.send(.put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: replaced)
+            #expect((try dropped.object()["previous_secret"] as? [String: Any])?["in_grace"] as? Bool == false)
+            let opened = try await harness.dependencies.configurations.open(
+                organizationID: harness.acme.id, key: "TWILIO_CONFIGURATION", logger: TestDatabase.logger)
+            #expect(opened?.previousDocument == nil)
+        }
+    }
+
     @Test(arguments: [
         #"{"account_sid":"AC0123456789abcdef0123456789abcdef"}"#,
         #"{}"#,

@@ -32,6 +32,7 @@ import Testing
         configuration.environmentProviders = try EnvironmentProviderConfiguration.load(from: [
             "PLIVO_AUTH_ID": "MAODUZYTQ0Y2FMYJBLOW", "PLIVO_AUTH_TOKEN": "test-only-env-token", "PLIVO_FROM_NUMBER": "+14155550999",
         ])
+        configuration.environmentScope = .all
         try await AppHarness.run(configuration: configuration) { harness, _ in
             let factory = harness.dependencies.factory
             #expect(try await factory.provider(for: harness.acme.id).name == .plivo)
@@ -43,6 +44,42 @@ import Testing
                 try await factory.provider(for: harness.acme.id, explicit: .telnyx)
             }
         }
+    }
+
+    @Test func theEnvironmentServesOnlyTheOrganizationsItIsScopedTo() async throws {
+        var configuration = AppConfiguration()
+        configuration.environmentProviders = try EnvironmentProviderConfiguration.load(from: [
+            "PLIVO_AUTH_ID": "MAODUZYTQ0Y2FMYJBLOW", "PLIVO_AUTH_TOKEN": "test-only-env-token", "PLIVO_FROM_NUMBER": "+14155550999",
+        ])
+        try await AppHarness.run(configuration: configuration) { harness, _ in
+            // Unscoped (the default): no tenant gets the operator's credentials.
+            await #expect(throws: ProviderResolutionError.self) { try await harness.dependencies.factory.provider(for: harness.acme.id) }
+        }
+        try await TestDatabase.withMigratedDatabase { postgres, _ in
+            let acme = try await OrganizationStore(client: postgres).create(
+                slug: "acme", name: "Acme", actor: .commandLine, logger: logger)
+            let globex = try await OrganizationStore(client: postgres).create(
+                slug: "globex", name: "Globex", actor: .commandLine, logger: logger)
+            configuration.environmentScope = .organizations([acme.id])
+            let dependencies = try AppDependencies.forTesting(postgres: postgres, configuration: configuration)
+            #expect(try await dependencies.factory.provider(for: acme.id).name == .plivo)
+            await #expect(throws: ProviderResolutionError.self) { try await dependencies.factory.provider(for: globex.id) }
+        }
+    }
+
+    @Test func environmentCredentialsWithoutAScopeStopTheServerFromStarting() throws {
+        let error = #expect(throws: AppConfiguration.Invalid.self) {
+            try AppConfiguration.load(
+                from: ["PLIVO_AUTH_ID": "MAODUZYTQ0Y2FMYJBLOW", "PLIVO_AUTH_TOKEN": "t", "PLIVO_FROM_NUMBER": "+14155550999"],
+                needs: [])
+        }
+        #expect(error?.description.contains("TELEPHONY_ENVIRONMENT_ORGANIZATIONS") == true)
+        let scoped = try AppConfiguration.load(
+            from: [
+                "PLIVO_AUTH_ID": "MAODUZYTQ0Y2FMYJBLOW", "PLIVO_AUTH_TOKEN": "t", "PLIVO_FROM_NUMBER": "+14155550999",
+                "TELEPHONY_ENVIRONMENT_ORGANIZATIONS": "*",
+            ], needs: [])
+        #expect(scoped.environmentScope == .all)
     }
 
     @Test func aCachedResolutionWorksWithTheDatabaseGone() async throws {

@@ -181,12 +181,26 @@ import Testing
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "text/xml")
             #expect(response.text.contains("<Connect><Stream url=\"wss://switchboard.example.com/api/v1/telephony/media-stream?"))
-            #expect(response.text.contains("workflow_id=wf1&amp;workflow_run_id=run9&amp;token="))
-            let token = harness.dependencies.telephony.streamTokens.token(
-                organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run9")
-            #expect(response.text.contains(token))
-            #expect(!harness.dependencies.telephony.streamTokens.isValid(
-                token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run10"))
+            #expect(response.text.contains("workflow_id=wf1&amp;workflow_run_id=run9&amp;expires="))
+            // The URL's own expiry and token verify for exactly these ids, and only until they expire.
+            let query = try #require(response.text.split(separator: "?").last?.split(separator: "\"").first)
+                .replacingOccurrences(of: "&amp;", with: "&")
+            let fields = Dictionary(
+                query.split(separator: "&").map { pair in
+                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    return (parts[0], parts.count > 1 ? parts[1] : "")
+                }, uniquingKeysWith: { first, _ in first })
+            let token = try #require(fields["token"])
+            let expires = try #require(fields["expires"].flatMap { Int($0) })
+            #expect(abs(Double(expires) - Date().timeIntervalSince1970 - StreamToken.lifetime) < 60)
+            let tokens = harness.dependencies.telephony.streamTokens
+            #expect(tokens.isValid(token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run9", expires: expires, now: Date()))
+            #expect(!tokens.isValid(token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run10", expires: expires, now: Date()))
+            #expect(!tokens.isValid(token, organizationID: harness.globex.id, workflowID: "wf1", workflowRunID: "run9", expires: expires, now: Date()))
+            #expect(!tokens.isValid(token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run9", expires: expires + 1, now: Date()))
+            #expect(!tokens.isValid(
+                token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run9", expires: expires,
+                now: Date(timeIntervalSince1970: Double(expires) + 1)))
             let unsigned = try await post(client, path, form: statusForm("in-progress", sequence: 2), token: nil)
             #expect(unsigned.status == .unauthorized)
         }

@@ -102,9 +102,10 @@ struct ConfigurationController {
                 let current = try currentData.map(Self.decodeDocument)
                 let restored = schema.restoringMaskedSecrets(in: incoming, from: current)
                 let document = try schema.validate(restored)
-                return try Self.write(document, schema: schema, auditDetails: [
-                    "fields_changed": Self.changedFields(from: current, to: document).joined(separator: ",")
-                ])
+                let changed = Self.changedFields(from: current, to: document)
+                return try Self.write(
+                    document, schema: schema, auditDetails: ["fields_changed": changed.joined(separator: ",")],
+                    clearsPrevious: !schema.secretFieldNames.isDisjoint(with: changed))
             }
             factory.invalidate(organizationID: organization.id)
             return try Self.respond(DocumentResponse(stored), status: stored.version == 1 ? .created : .ok)
@@ -253,13 +254,14 @@ struct ConfigurationController {
         return object
     }
 
-    static func write(_ document: [String: JSONValue], schema: ConfigurationSchema, auditDetails: [String: String])
-        throws -> ConfigurationWrite
-    {
+    static func write(
+        _ document: [String: JSONValue], schema: ConfigurationSchema, auditDetails: [String: String],
+        clearsPrevious: Bool = false
+    ) throws -> ConfigurationWrite {
         ConfigurationWrite(
             publicDocument: String(decoding: try JSONCoding.encoder.encode(JSONValue.object(schema.masked(document))), as: UTF8.self),
             document: try JSONCoding.encoder.encode(JSONValue.object(document)),
-            auditDetails: auditDetails)
+            auditDetails: auditDetails, clearsPrevious: clearsPrevious)
     }
 
     /// Names of fields added, removed or changed (names only: never values).

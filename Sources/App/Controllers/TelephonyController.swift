@@ -125,6 +125,10 @@ struct TelephonyController {
                 createdBy: context.apiKey?.id)
             let call: Call
             switch try await calls.begin(organizationID: organizationID, call: new, logger: context.logger) {
+            case .replay(let earlier) where earlier.rawStatus == "unconfirmed":
+                throw APIError(
+                    status: .badGateway, code: "provider_unconfirmed",
+                    message: "the provider did not confirm the call made with this Idempotency-Key (call \(earlier.id.lowercasedString)); check it at the provider before retrying with a new key")
             case .replay(let earlier):
                 return EditedResponse(status: .created, headers: [.idempotentReplay: "true"], response: CallResponse(earlier))
             case .started(let started):
@@ -140,9 +144,15 @@ struct TelephonyController {
             let placed: PlacedCall
             do {
                 placed = try await provider.initiateCall(outbound, logger: context.logger)
-            } catch {
-                // Nothing was placed (or the provider will not say so): no row may claim otherwise.
+            } catch ProviderError.rejected(let status, let reason) {
+                // A definite refusal: nothing was placed, so no row may claim otherwise.
                 try await calls.abandon(organizationID: organizationID, id: call.id, logger: context.logger)
+                throw Self.providerFailure(
+                    ProviderError.rejected(status: status, reason: reason), provider: provider.name, logger: context.logger)
+            } catch {
+                // No answer we can trust: the call may exist. Keep the row (failed, unconfirmed) and
+                // its Idempotency-Key, so a retry cannot place a second call.
+                try await calls.markUnconfirmed(organizationID: organizationID, id: call.id, logger: context.logger)
                 throw Self.providerFailure(error, provider: provider.name, logger: context.logger)
             }
             let stored = try await calls.markPlaced(
@@ -264,9 +274,10 @@ struct TelephonyController {
 
     /// A provider failure as the API shows it: 502 with the provider's own reason.
     static func providerFailure(_ error: any Error, provider: ProviderName, logger: Logger) -> any Error {
-        guard let error = error as? ProviderError else { return error }
-        logger.warning("provider request failed", metadata: ["provider": "\(provider.rawValue)", "error": "\(error)"])
-        return APIError(status: .badGateway, code: "provider_error", message: "\(provider.rawValue): \(error.description)")
+        if error is CancellationError { return error }
+        let reason = (error as? ProviderError)?.description ?? "the request could not be completed (\(type(of: error)))"
+        logger.warning("provider request failed", metadata: ["provider": "\(provider.rawValue)", "error": "\(reason)"])
+        return APIError(status: .badGateway, code: "provider_error", message: "\(provider.rawValue): \(reason)")
     }
 
     static func encodeCursor(_ call: Call) -> String {
@@ -309,13 +320,15 @@ struct TelephonySettings: Sendable {
         return url
     }
 
-    /// The stream URL the answer markup points at, carrying the ids and their token.
-    func streamURL(organizationID: UUID, workflowID: String?, workflowRunID: String?) -> String {
+    /// The stream URL the answer markup points at, carrying the ids, an expiry and their token.
+    func streamURL(organizationID: UUID, workflowID: String?, workflowRunID: String?, now: Date = Date()) -> String {
+        let expires = Int(now.timeIntervalSince1970 + StreamToken.lifetime)
         var query = ["organization_id=\(organizationID.lowercasedString)"]
         if let workflowID { query.append("workflow_id=\(Self.escape(workflowID))") }
         if let workflowRunID { query.append("workflow_run_id=\(Self.escape(workflowRunID))") }
+        query.append("expires=\(expires)")
         query.append(
-            "token=\(streamTokens.token(organizationID: organizationID, workflowID: workflowID, workflowRunID: workflowRunID))")
+            "token=\(streamTokens.token(organizationID: organizationID, workflowID: workflowID, workflowRunID: workflowRunID, expires: expires))")
         return mediaStreamURL + (mediaStreamURL.contains("?") ? "&" : "?") + query.joined(separator: "&")
     }
 

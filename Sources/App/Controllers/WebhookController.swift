@@ -75,7 +75,9 @@ struct WebhookController {
         guard let name = ProviderName(rawValue: try context.pathParameter("provider")) else {
             throw APIError.notFound("not_found", "no such webhook")
         }
-        guard let organization = try await organizations.find(try context.pathParameter("org"), logger: context.logger) else {
+        guard let organization = try await organizations.find(try context.pathParameter("org"), logger: context.logger),
+            organization.disabledAt == nil
+        else {
             throw refused
         }
         let provider: any TelephonyProvider

@@ -29,9 +29,11 @@ struct AuthMiddleware: RouterMiddleware {
     static func presentedKey(in request: Request) -> String? {
         if let authorization = request.headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-            return parts[1].trimmingCharacters(in: .whitespaces)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
         }
+        // Another Authorization scheme (e.g. a proxy's Basic) does not hide the X-API-Key.
         return request.headers[.apiKey]?.trimmingCharacters(in: .whitespaces)
     }
 }

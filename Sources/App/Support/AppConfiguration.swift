@@ -38,6 +38,8 @@ struct AppConfiguration: Sendable {
     var providerTimeout: Duration = .seconds(10)
     /// OSS mode: providers configured through the environment.
     var environmentProviders = OrganizationTelephonyConfiguration()
+    /// Which organizations may use them (`TELEPHONY_ENVIRONMENT_ORGANIZATIONS`).
+    var environmentScope = EnvironmentProviderScope.none
 
     enum LogFormat: String { case json, text }
 
@@ -128,6 +130,22 @@ struct AppConfiguration: Sendable {
             configuration.environmentProviders = try EnvironmentProviderConfiguration.load(from: environment)
         } catch {
             problems += error.errors.map { "\($0.field): \($0.problem)" }
+        }
+        switch environment["TELEPHONY_ENVIRONMENT_ORGANIZATIONS"].map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        case "*":
+            configuration.environmentScope = .all
+        case .some(let list) where !list.isEmpty:
+            let ids = list.split(separator: ",").map { UUID(uuidString: $0.trimmingCharacters(in: .whitespaces)) }
+            if ids.contains(nil) {
+                problems.append("TELEPHONY_ENVIRONMENT_ORGANIZATIONS must be * or comma-separated organization ids")
+            } else {
+                configuration.environmentScope = .organizations(Set(ids.compactMap { $0 }))
+            }
+        default:
+            if !configuration.environmentProviders.providers.isEmpty {
+                problems.append(
+                    "provider credentials are set in the environment: set TELEPHONY_ENVIRONMENT_ORGANIZATIONS to * (single-tenant) or to the organization ids allowed to use them")
+            }
         }
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return configuration

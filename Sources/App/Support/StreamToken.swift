@@ -10,18 +10,26 @@ struct StreamToken: Sendable {
         self.key = key
     }
 
-    /// base64url(HMAC-SHA256(organization ‖ workflow ‖ run)).
-    func token(organizationID: UUID, workflowID: String?, workflowRunID: String?) -> String {
-        let message = [organizationID.uuidString.lowercased(), workflowID ?? "", workflowRunID ?? ""]
-            .joined(separator: "\u{1F}")
+    /// How long after the answer a media socket may be opened with the token.
+    static let lifetime: TimeInterval = 600
+
+    /// base64url(HMAC-SHA256(expiry ‖ organization ‖ workflow ‖ run)), each field length-prefixed
+    /// so no two id combinations share a message. `expires` is Unix seconds.
+    func token(organizationID: UUID, workflowID: String?, workflowRunID: String?, expires: Int) -> String {
+        let message = [String(expires), organizationID.uuidString.lowercased(), workflowID ?? "", workflowRunID ?? ""]
+            .map { "\($0.utf8.count):\($0)" }.joined()
         let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key)
         return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    /// Whether `token` was issued for these ids (constant-time).
-    func isValid(_ token: String, organizationID: UUID, workflowID: String?, workflowRunID: String?) -> Bool {
-        let expected = self.token(organizationID: organizationID, workflowID: workflowID, workflowRunID: workflowRunID)
+    /// Whether `token` was issued for these ids and has not expired at `now` (constant-time).
+    func isValid(
+        _ token: String, organizationID: UUID, workflowID: String?, workflowRunID: String?, expires: Int, now: Date
+    ) -> Bool {
+        guard Double(expires) > now.timeIntervalSince1970 else { return false }
+        let expected = self.token(
+            organizationID: organizationID, workflowID: workflowID, workflowRunID: workflowRunID, expires: expires)
         guard expected.utf8.count == token.utf8.count else { return false }
         return zip(expected.utf8, token.utf8).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }

@@ -105,9 +105,12 @@ public struct Migrator: Sendable {
     }
 
     /// The migrations not yet applied; throws like `migrate` for edited or missing files.
+    /// Read-only: a server checking at start-up needs no DDL rights and takes no lock.
     public func pending(_ migrations: [Migration]) async throws -> [Migration] {
         try await client.withConnection { connection in
-            try await ensureTable(on: connection)
+            let exists = try await connection.query(
+                "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
+            for try await present in exists.decode(Bool.self) where !present { return migrations }
             return try await pending(migrations, applied: appliedChecksums(on: connection))
         }
     }

@@ -22,8 +22,20 @@ public struct CallStore: Sendable {
 
     let client: PostgresClient
 
+    /// An `initiating` row older than this was interrupted (well past any provider deadline).
+    static let staleAfterSeconds = 120
+
     public init(client: PostgresClient) {
         self.client = client
+    }
+
+    /// Serializes work on one provider call across transactions, so an event recorded while the
+    /// call is being marked placed is never missed by both.
+    static func lockProviderCall(
+        organizationID: UUID, provider: String, providerCallID: String, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let name = "\(organizationID.uuidString.lowercased())|\(provider)|\(providerCallID)"
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(name), 0))", logger: logger)
     }
 
     static let columns = """
@@ -45,13 +57,30 @@ public struct CallStore: Sendable {
             RETURNING \(unescaped: Self.columns)
             """, logger: logger)
         if let call = try await Self.decode(rows).first { return .started(call) }
+        // An attempt that never finished (the process died between asking the provider and
+        // recording its answer) must not hold its key forever: after the provider's deadline it
+        // counts as unconfirmed.
+        try await client.query(
+            """
+            UPDATE calls SET status = 'failed', raw_status = 'unconfirmed', updated_at = now()
+            WHERE organization_id = \(organizationID) AND idempotency_key = \(new.idempotencyKey)
+              AND status = 'initiating' AND created_at < now() - make_interval(secs => \(Self.staleAfterSeconds))
+            """, logger: logger)
         let again = try await client.query(
             """
             SELECT request_hash FROM calls
             WHERE organization_id = \(organizationID) AND idempotency_key = \(new.idempotencyKey)
             """, logger: logger)
         var storedHash: String?
-        for try await hash in again.decode(String?.self) { storedHash = hash }
+        var found = false
+        for try await hash in again.decode(String?.self) {
+            storedHash = hash
+            found = true
+        }
+        if !found {
+            // The earlier attempt was abandoned between our insert and this read: the key is free again.
+            return try await begin(organizationID: organizationID, call: new, logger: logger)
+        }
         guard storedHash == new.requestHash else {
             throw PersistenceError.conflict("this Idempotency-Key was used for a different request")
         }
@@ -71,6 +100,10 @@ public struct CallStore: Sendable {
         organizationID: UUID, id: UUID, providerCallID: String, status: String, rawStatus: String, logger: Logger
     ) async throws -> Call {
         try await client.inTransaction(logger: logger) { connection in
+            let provider = try await Self.provider(ofCall: id, organizationID: organizationID, on: connection, logger: logger)
+            try await Self.lockProviderCall(
+                organizationID: organizationID, provider: provider, providerCallID: providerCallID, on: connection,
+                logger: logger)
             let rows = try await connection.query(
                 """
                 UPDATE calls SET provider_call_id = \(providerCallID), status = \(status), raw_status = \(rawStatus),
@@ -101,11 +134,30 @@ public struct CallStore: Sendable {
         }
     }
 
-    /// The provider refused or failed: the call was never placed, so its row goes.
+    /// The provider refused the call: it was never placed, so its row (and its key) goes.
     public func abandon(organizationID: UUID, id: UUID, logger: Logger) async throws {
         try await client.query(
             "DELETE FROM calls WHERE organization_id = \(organizationID) AND id = \(id) AND status = 'initiating'",
             logger: logger)
+    }
+
+    /// The provider did not say whether it placed the call (timeout, unreadable answer): the row
+    /// stays as `failed`/`unconfirmed`, keeping its Idempotency-Key so a retry cannot dial twice.
+    public func markUnconfirmed(organizationID: UUID, id: UUID, logger: Logger) async throws {
+        try await client.query(
+            """
+            UPDATE calls SET status = 'failed', raw_status = 'unconfirmed', updated_at = now(), ended_at = now()
+            WHERE organization_id = \(organizationID) AND id = \(id) AND status = 'initiating'
+            """, logger: logger)
+    }
+
+    static func provider(ofCall id: UUID, organizationID: UUID, on connection: PostgresConnection, logger: Logger)
+        async throws -> String
+    {
+        let rows = try await connection.query(
+            "SELECT provider FROM calls WHERE organization_id = \(organizationID) AND id = \(id)", logger: logger)
+        for try await provider in rows.decode(String.self) { return provider }
+        throw PersistenceError.notFound("call")
     }
 
     /// One of the organization's calls.
@@ -143,6 +195,11 @@ public struct CallStore: Sendable {
     /// Stores a webhook once and moves its call forward (never backwards); duplicates change nothing.
     public func record(_ event: RecordedEvent, organizationID: UUID, logger: Logger) async throws -> EventOutcome {
         try await client.inTransaction(logger: logger) { connection in
+            if let providerCallID = event.providerCallID {
+                try await Self.lockProviderCall(
+                    organizationID: organizationID, provider: event.provider, providerCallID: providerCallID,
+                    on: connection, logger: logger)
+            }
             let inserted = try await connection.query(
                 """
                 INSERT INTO webhook_events (organization_id, provider, event_key, kind, provider_call_id, status,

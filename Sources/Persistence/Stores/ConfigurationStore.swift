@@ -93,7 +93,10 @@ public struct ConfigurationStore: Sendable {
                         """
                         UPDATE organization_configuration
                         SET public = \(write.publicDocument)::jsonb, sealed = \(sealed.bytes), key_id = \(sealed.keyID),
-                            version = version + 1, updated_at = now(), updated_by = \(actor.keyID)
+                            version = version + 1, updated_at = now(), updated_by = \(actor.keyID),
+                            previous_sealed = CASE WHEN \(write.clearsPrevious) THEN NULL ELSE previous_sealed END,
+                            previous_key_id = CASE WHEN \(write.clearsPrevious) THEN NULL ELSE previous_key_id END,
+                            previous_valid_until = CASE WHEN \(write.clearsPrevious) THEN NULL ELSE previous_valid_until END
                         WHERE organization_id = \(organizationID) AND key = \(key)
                         RETURNING \(unescaped: Self.columns)
                         """, logger: logger)

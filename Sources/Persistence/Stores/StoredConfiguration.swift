@@ -29,10 +29,14 @@ public struct ConfigurationWrite: Sendable {
     public let document: Data
     /// Non-secret facts for the audit log (e.g. which fields changed).
     public let auditDetails: [String: String]
+    /// Drop a rotation's previous document: a plain replacement of a secret (say, a leaked one)
+    /// must not leave the old one verifying webhooks.
+    public let clearsPrevious: Bool
 
-    public init(publicDocument: String, document: Data, auditDetails: [String: String] = [:]) {
+    public init(publicDocument: String, document: Data, auditDetails: [String: String] = [:], clearsPrevious: Bool = false) {
         self.publicDocument = publicDocument
         self.document = document
         self.auditDetails = auditDetails
+        self.clearsPrevious = clearsPrevious
     }
 }

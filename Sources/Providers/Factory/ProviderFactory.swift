@@ -2,6 +2,25 @@ import Foundation
 import Logging
 import Synchronization
 
+/// Which organizations may use the providers configured in the environment (OSS mode). In a
+/// multi-tenant deployment the operator's credentials must not serve every tenant.
+public enum EnvironmentProviderScope: Sendable, Equatable {
+    /// No organization: the environment's providers are unused.
+    case none
+    /// Every organization (single-tenant deployments).
+    case all
+    /// Only these organizations.
+    case organizations(Set<UUID>)
+
+    func allows(_ organizationID: UUID) -> Bool {
+        switch self {
+        case .none: false
+        case .all: true
+        case .organizations(let ids): ids.contains(organizationID)
+        }
+    }
+}
+
 /// Why no provider could be resolved; the message says what to configure.
 public struct ProviderResolutionError: Error, Equatable, CustomStringConvertible {
     public let description: String
@@ -17,12 +36,15 @@ public final class ProviderFactory: Sendable {
     let http: ProviderHTTPClient
     let endpoints: ProviderEndpoints
     let cache: ConfigurationCache
+    let environmentScope: EnvironmentProviderScope
 
     public init(
         source: any ProviderConfigurationSource, environment: OrganizationTelephonyConfiguration, http: ProviderHTTPClient,
-        endpoints: ProviderEndpoints = .init(), cacheCapacity: Int = 10_000
+        endpoints: ProviderEndpoints = .init(), environmentScope: EnvironmentProviderScope = .all,
+        cacheCapacity: Int = 10_000
     ) {
         self.source = source
+        self.environmentScope = environmentScope
         self.http = http
         self.endpoints = endpoints
         self.cache = ConfigurationCache(capacity: cacheCapacity)
@@ -32,7 +54,8 @@ public final class ProviderFactory: Sendable {
     /// The organization's provider: `explicit` when given (it must be configured), else its default.
     public func provider(for organizationID: UUID, explicit: ProviderName? = nil) async throws -> any TelephonyProvider {
         let stored = try await resolved(for: organizationID)
-        let name = try choose(explicit: explicit, stored: stored)
+        let environment = environmentScope.allows(organizationID) ? self.environment : ResolvedProviders.empty
+        let name = try choose(explicit: explicit, stored: stored, environment: environment)
         if let built = stored.providers[name] ?? environment.providers[name] { return try built.get() }
         throw ProviderResolutionError(
             description:
@@ -66,7 +89,7 @@ public final class ProviderFactory: Sendable {
         return loaded
     }
 
-    func choose(explicit: ProviderName?, stored: ResolvedProviders) throws -> ProviderName {
+    func choose(explicit: ProviderName?, stored: ResolvedProviders, environment: ResolvedProviders) throws -> ProviderName {
         if let explicit { return explicit }
         if let chosen = stored.defaultProvider { return chosen }
         if stored.providers.count == 1, let only = stored.providers.keys.first { return only }
@@ -92,6 +115,14 @@ public final class ProviderFactory: Sendable {
 struct ResolvedProviders: Sendable {
     let providers: [ProviderName: Result<any TelephonyProvider, ConfigurationValidationError>]
     let defaultProvider: ProviderName?
+
+    /// No providers at all.
+    static let empty = ResolvedProviders(providers: [:], defaultProvider: nil)
+
+    private init(providers: [ProviderName: Result<any TelephonyProvider, ConfigurationValidationError>], defaultProvider: ProviderName?) {
+        self.providers = providers
+        self.defaultProvider = defaultProvider
+    }
 
     init(_ configuration: OrganizationTelephonyConfiguration, http: ProviderHTTPClient, endpoints: ProviderEndpoints) {
         var providers: [ProviderName: Result<any TelephonyProvider, ConfigurationValidationError>] = [:]

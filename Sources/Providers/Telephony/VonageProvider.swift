@@ -66,12 +66,15 @@ public struct VonageProvider: TelephonyProvider {
             describeError: Self.describeError)
     }
 
-    /// Account APIs authenticate with api_key/api_secret in the query.
+    /// Account APIs authenticate with api_key/api_secret, sent as HTTP Basic (never in the URL,
+    /// where proxies and access logs would keep it).
     func sendAccount(_ path: String, logger: Logger) async throws -> ProviderHTTPClient.Response {
-        let query = "api_key=\(ProviderHTTPClient.formEscape(configuration.apiKey))&api_secret=\(ProviderHTTPClient.formEscape(configuration.apiSecret))"
-        return try await http.send(
-            .GET, "\(restBaseURL)\(path)?\(query)", headers: [("Accept", "application/json")], logger: logger,
-            describeError: Self.describeError)
+        try await http.send(
+            .GET, "\(restBaseURL)\(path)",
+            headers: [
+                ("Authorization", ProviderHTTPClient.basicAuthorization(user: configuration.apiKey, password: configuration.apiSecret)),
+                ("Accept", "application/json"),
+            ], logger: logger, describeError: Self.describeError)
     }
 
     public func initiateCall(_ call: OutboundCall, logger: Logger) async throws -> PlacedCall {
@@ -165,7 +168,8 @@ public struct VonageProvider: TelephonyProvider {
         case "ringing": .ringing
         case "answered": .inProgress
         case "completed": .completed
-        case "busy", "rejected": .busy
+        case "busy": .busy
+        case "rejected": .failed
         case "timeout", "unanswered": .noAnswer
         case "failed": .failed
         case "cancelled": .canceled
