@@ -15,6 +15,7 @@ struct AppDependencies: Sendable {
     let configurations: ConfigurationStore
     let audit: AuditStore
     let calls: CallStore
+    let contacts: ContactStore
     let factory: ProviderFactory
     let telephony: TelephonySettings
     let now: @Sendable () -> Date
@@ -29,6 +30,7 @@ struct AppDependencies: Sendable {
         configurations = ConfigurationStore(client: postgres, sealer: sealer)
         audit = AuditStore(client: postgres)
         calls = CallStore(client: postgres)
+        contacts = ContactStore(client: postgres)
         factory = ProviderFactory(
             source: StoredConfigurationSource(store: configurations, logger: logger),
             environment: configuration.environmentProviders,
@@ -69,6 +71,7 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     TelephonyController(calls: dependencies.calls, factory: dependencies.factory, settings: dependencies.telephony)
         .addRoutes(to: api)
     AuditController(organizations: dependencies.organizations, audit: dependencies.audit).addRoutes(to: api)
+    ContactController(contacts: dependencies.contacts).addRoutes(to: api)
     return router
 }
 

@@ -9,6 +9,7 @@ import NIOPosix
 import Persistence
 import PostgresNIO
 import ProviderSimulators
+import ServiceLifecycle
 import Providers
 import TestSupport
 import Testing
@@ -66,14 +67,23 @@ struct LiveStack {
                     router: buildRouter(harness.dependencies),
                     configuration: .init(address: .hostname("127.0.0.1", port: port)),
                     onServerRunning: { _ in }, logger: logs.logger(label: "live"))
+                // A graceful shutdown (not cancellation) lets the server finish open connections.
+                let services = ServiceGroup(
+                    configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logs.logger(label: "services")))
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+                    group.addTask { try await services.run() }
                     let stack = LiveStack(
                         harness: harness, simulator: simulator, accounts: accounts,
                         vonagePrivateKeyPEM: vonageKeys.first ?? "", baseURL: "http://127.0.0.1:\(port)", logs: logs)
-                    try await stack.waitUntilListening()
-                    try await body(stack)
-                    group.cancelAll()
+                    do {
+                        try await stack.waitUntilListening()
+                        try await body(stack)
+                    } catch {
+                        await services.triggerGracefulShutdown()
+                        throw error
+                    }
+                    await services.triggerGracefulShutdown()
+                    try await group.waitForAll()
                 }
             }
         } catch {
@@ -143,10 +153,12 @@ struct LiveStack {
         #expect(choose.status == 200 || choose.status == 201, "choosing \(provider.rawValue): \(choose.text)")
     }
 
-    /// Polls the call until its status is terminal (or 5 s pass); returns the last answer.
+    /// Polls the call until its status is terminal (or 15 s pass: the suite runs in parallel on
+    /// two cores); returns the last answer.
     func waitForEnd(of callID: String) async throws -> [String: Any] {
         var last: [String: Any] = [:]
-        for _ in 0..<250 {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(15) {
             last = try await send(.GET, "/api/v1/telephony/calls/\(callID)", key: harness.acmeService).object
             if let status = last["status"] as? String, CallStatus(rawValue: status)?.isTerminal == true { return last }
             try await Task.sleep(for: .milliseconds(20))

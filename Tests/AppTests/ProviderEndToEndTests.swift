@@ -117,7 +117,7 @@ import Testing
             let callID = try #require(placed["call_id"] as? String)
             _ = try await stack.waitForEnd(of: callID)
             // Every copy of every event is delivered (each lifecycle has at least two events, each sent twice).
-            let delivered = await stack.simulator.waitForWebhooks(count: 4, timeout: .seconds(5))
+            let delivered = await stack.simulator.waitForWebhooks(count: 4, timeout: .seconds(15))
                 .filter { $0.provider == provider.rawValue }
             #expect(delivered.count >= 4)
             #expect(delivered.allSatisfy { $0.responseStatus.map { (200..<300).contains($0) } ?? false },

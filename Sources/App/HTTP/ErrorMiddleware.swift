@@ -20,8 +20,9 @@ struct RequestMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         var response: Response
         do {
-            if let length = request.headers[.contentLength].flatMap(Int.init), length > RequestLimits.maxBodySize {
-                throw APIError.payloadTooLarge
+            let limit = RequestLimits.bodyLimit(for: request)
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+                throw APIError.payloadTooLarge(limit: limit)
             }
             response = try await next(request, context)
         } catch {
@@ -111,6 +112,22 @@ extension APIError {
     static let payloadTooLarge = APIError(
         status: .contentTooLarge, code: "payload_too_large",
         message: "request bodies are limited to \(RequestLimits.maxBodySize) bytes")
+
+    /// 413 naming the limit of the route that refused the body.
+    static func payloadTooLarge(limit: Int) -> APIError {
+        APIError(status: .contentTooLarge, code: "payload_too_large", message: "request bodies are limited to \(limit) bytes")
+    }
+}
+
+extension RequestLimits {
+    /// The one exception to `maxBodySize`: `POST /api/v1/contacts/import` takes CSV files up to 5 MiB.
+    static let contactImportBodySize = 5 << 20
+    static let contactImportPath = "/api/v1/contacts/import"
+
+    /// The largest body `request` may send: `maxBodySize`, except on the contacts import route.
+    static func bodyLimit(for request: Request) -> Int {
+        request.method == .post && request.uri.path == contactImportPath ? contactImportBodySize : maxBodySize
+    }
 }
 
 extension HTTPField.Name {

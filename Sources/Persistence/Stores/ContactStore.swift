@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// An organization's contacts in PostgreSQL, one per phone number; imports merge, never duplicate.
+public struct ContactStore: Sendable {
+    /// Rows per INSERT statement of an import (the arrays travel as one parameter each).
+    static let importBatchSize = 2_000
+
+    let client: PostgresClient
+
+    public init(client: PostgresClient) {
+        self.client = client
+    }
+
+    static let columns = "organization_id, id, name, phone_e164, company, notes, created_at, updated_at"
+
+    /// Stores the valid rows of an import in one transaction, with its audit event.
+    ///
+    /// Rows sharing a phone number are merged first (`ContactFields.mergedByPhone`), then each
+    /// number is inserted, or merged into the organization's stored contact of that number with
+    /// the same rule: the stored values are kept, and only its empty fields are filled. The audit
+    /// event holds counts only: `total_rows` and `rejected` describe the file as the caller read it.
+    public func importContacts(
+        organizationID: UUID, rows: [ContactFields], totalRows: Int, rejected: Int, actor: Actor, logger: Logger
+    ) async throws -> ContactImportOutcome {
+        // Sorted by number, so concurrent imports lock shared numbers in the same order (no deadlock).
+        let unique = ContactFields.mergedByPhone(rows).rows.sorted { $0.phoneE164 < $1.phoneE164 }
+        return try await client.inTransaction(logger: logger) { connection in
+            var imported = 0
+            var start = 0
+            while start < unique.count {
+                let batch = unique[start..<min(start + Self.importBatchSize, unique.count)]
+                start += Self.importBatchSize
+                imported += try await Self.upsert(organizationID: organizationID, batch, on: connection, logger: logger)
+            }
+            let outcome = ContactImportOutcome(imported: imported, merged: rows.count - imported)
+            try await AuditStore.record(
+                AuditStore.Entry(
+                    organizationID: organizationID, actor: actor, action: "contacts.import", target: "contacts",
+                    details: [
+                        "imported": String(outcome.imported), "merged": String(outcome.merged),
+                        "rejected": String(rejected), "total_rows": String(totalRows),
+                    ]),
+                on: connection, logger: logger)
+            return outcome
+        }
+    }
+
+    /// Inserts or merges one batch of rows with distinct phone numbers; returns how many were new.
+    static func upsert(
+        organizationID: UUID, _ batch: ArraySlice<ContactFields>, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Int {
+        // Absent values travel as '' (arrays of optionals are not encodable) and become NULL again.
+        let ids = batch.map { _ in UUID() }
+        let names = batch.map { $0.name ?? "" }
+        let phones = batch.map(\.phoneE164)
+        let companies = batch.map { $0.company ?? "" }
+        let notes = batch.map { $0.notes ?? "" }
+        // An update only happens when it fills an empty field, so updated_at means "changed".
+        // `xmax = 0` tells a freshly inserted row from one updated by ON CONFLICT; a row the
+        // WHERE skipped is not returned at all, so only inserts are counted.
+        let rows = try await connection.query(
+            """
+            INSERT INTO contacts (organization_id, id, name, phone_e164, company, notes)
+            SELECT \(organizationID), r.id, NULLIF(r.name, ''), r.phone, NULLIF(r.company, ''), NULLIF(r.notes, '')
+            FROM unnest(\(ids)::uuid[], \(names)::text[], \(phones)::text[], \(companies)::text[], \(notes)::text[])
+                AS r (id, name, phone, company, notes)
+            ON CONFLICT (organization_id, phone_e164) DO UPDATE
+            SET name = COALESCE(contacts.name, excluded.name),
+                company = COALESCE(contacts.company, excluded.company),
+                notes = COALESCE(contacts.notes, excluded.notes),
+                updated_at = now()
+            WHERE (contacts.name IS NULL AND excluded.name IS NOT NULL)
+               OR (contacts.company IS NULL AND excluded.company IS NOT NULL)
+               OR (contacts.notes IS NULL AND excluded.notes IS NOT NULL)
+            RETURNING xmax = 0
+            """, logger: logger)
+        var inserted = 0
+        for try await isInsert in rows.decode(Bool.self) where isInsert { inserted += 1 }
+        return inserted
+    }
+
+    /// One of the organization's contacts; nil when it has no such contact.
+    public func get(organizationID: UUID, id: UUID, logger: Logger) async throws -> Contact? {
+        let rows = try await client.query(
+            "SELECT \(unescaped: Self.columns) FROM contacts WHERE organization_id = \(organizationID) AND id = \(id)",
+            logger: logger)
+        return try await Self.decode(rows).first
+    }
+
+    /// Newest first (`created_at`, then `id`, both descending; the rows of one import share a
+    /// `created_at`); `cursor` is the (created_at in microseconds since 1970, id) of the last
+    /// contact of the previous page. `search` keeps contacts whose name contains its text, ignoring
+    /// case (Unicode-aware, through the ICU root collation, whatever the database's locale), or
+    /// whose phone number contains its digits.
+    public func list(
+        organizationID: UUID, search: ContactSearch?, after cursor: (micros: Int64, id: UUID)?, limit: Int, logger: Logger
+    ) async throws -> [Contact] {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM contacts
+            WHERE organization_id = \(organizationID)
+              AND (\(search == nil)
+                   OR strpos(lower(name COLLATE "und-x-icu"), lower(\(search?.text ?? "") COLLATE "und-x-icu")) > 0
+                   OR (\(search?.digits != nil) AND strpos(phone_e164, \(search?.digits ?? "")) > 0))
+              AND (\(cursor == nil)
+                   OR (created_at, id) < (to_timestamp(\(Double(cursor?.micros ?? 0) / 1_000_000)), \(cursor?.id ?? UUID())))
+            ORDER BY created_at DESC, id DESC LIMIT \(limit)
+            """, logger: logger)
+        return try await Self.decode(rows)
+    }
+
+    /// Applies `changes` to a contact (audited by field name only); nil when the organization has no
+    /// such contact, `.duplicate` when another of its contacts has the new phone number.
+    public func update(organizationID: UUID, id: UUID, changes: ContactChanges, actor: Actor, logger: Logger)
+        async throws -> Contact?
+    {
+        do {
+            return try await client.inTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    UPDATE contacts
+                    SET name = CASE WHEN \(changes.name != nil) THEN \(changes.name ?? nil) ELSE name END,
+                        phone_e164 = COALESCE(\(changes.phoneE164), phone_e164),
+                        company = CASE WHEN \(changes.company != nil) THEN \(changes.company ?? nil) ELSE company END,
+                        notes = CASE WHEN \(changes.notes != nil) THEN \(changes.notes ?? nil) ELSE notes END,
+                        updated_at = now()
+                    WHERE organization_id = \(organizationID) AND id = \(id)
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: logger)
+                guard let contact = try await Self.decode(rows).first else { return nil }
+                try await AuditStore.record(
+                    AuditStore.Entry(
+                        organizationID: organizationID, actor: actor, action: "contact.update",
+                        target: id.uuidString.lowercased(), details: ["fields": changes.fieldNames.joined(separator: ",")]),
+                    on: connection, logger: logger)
+                return contact
+            }
+        } catch let error as PSQLError where error.isUniqueViolation {
+            throw PersistenceError.duplicate("a contact with phone number \(changes.phoneE164 ?? "")")
+        }
+    }
+
+    /// Deletes a contact with its audit event; false when the organization has no such contact.
+    public func delete(organizationID: UUID, id: UUID, actor: Actor, logger: Logger) async throws -> Bool {
+        try await client.inTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                "DELETE FROM contacts WHERE organization_id = \(organizationID) AND id = \(id) RETURNING id",
+                logger: logger)
+            var deleted = false
+            for try await _ in rows.decode(UUID.self) { deleted = true }
+            guard deleted else { return false }
+            try await AuditStore.record(
+                AuditStore.Entry(
+                    organizationID: organizationID, actor: actor, action: "contact.delete",
+                    target: id.uuidString.lowercased()),
+                on: connection, logger: logger)
+            return true
+        }
+    }
+
+    /// Contacts from rows selected or returned with `columns`.
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Contact] {
+        var contacts: [Contact] = []
+        for try await row in rows.decode((UUID, UUID, String?, String, String?, String?, Date, Date).self) {
+            contacts.append(
+                Contact(
+                    organizationID: row.0, id: row.1, name: row.2, phoneE164: row.3, company: row.4, notes: row.5,
+                    createdAt: row.6, updatedAt: row.7))
+        }
+        return contacts
+    }
+}
