@@ -12,6 +12,7 @@ import ProviderSimulators
 import ServiceLifecycle
 import Providers
 import TestSupport
+import Synchronization
 import Testing
 
 @testable import App
@@ -35,13 +36,16 @@ struct LiveStack {
             + accounts.plivo.map(\.authToken)
     }
 
-    /// A free loopback port (bound and released, so the server can take it).
-    static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port ?? 0
-        try await channel.close()
-        return port
+    /// Ports for live servers: unique within this test process and below Linux's ephemeral range,
+    /// so two stacks never share one. (Bind-to-0-and-release is racy: a parallel stack can be handed
+    /// the same port and then talk to the wrong server.)
+    private static let nextPort = Mutex(20_000 + Int(getpid() % 400) * 25)
+
+    static func allocatePort() -> Int {
+        nextPort.withLock { port in
+            defer { port = port >= 32_000 ? 20_000 : port + 1 }
+            return port
+        }
     }
 
     static func run(
@@ -50,7 +54,7 @@ struct LiveStack {
         let (accounts, vonageKeys) = try SimulatorAccounts.random()
         let simulator = ProviderSimulator(accounts: accounts, settings: settings)
         try await simulator.start()
-        let port = try await freePort()
+        let port = allocatePort()
         var configuration = AppConfiguration()
         configuration.publicURL = "http://127.0.0.1:\(port)"
         configuration.providerTimeout = .seconds(3)
@@ -63,20 +67,28 @@ struct LiveStack {
             try await TestDatabase.withMigratedDatabase { postgres, _ in
                 let harness = try await AppHarness.make(postgres: postgres, configuration: configuration)
                 let logs = LogCapture()
+                let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
                 let app = Application(
                     router: buildRouter(harness.dependencies),
                     configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                    onServerRunning: { _ in }, logger: logs.logger(label: "live"))
+                    onServerRunning: { _ in startedContinuation.yield() }, logger: logs.logger(label: "live"))
                 // A graceful shutdown (not cancellation) lets the server finish open connections.
                 let services = ServiceGroup(
                     configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logs.logger(label: "services")))
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await services.run() }
+                    group.addTask {
+                        // If our server cannot bind, end the wait below instead of hanging.
+                        defer { startedContinuation.finish() }
+                        try await services.run()
+                    }
                     let stack = LiveStack(
                         harness: harness, simulator: simulator, accounts: accounts,
                         vonagePrivateKeyPEM: vonageKeys.first ?? "", baseURL: "http://127.0.0.1:\(port)", logs: logs)
                     do {
-                        try await stack.waitUntilListening()
+                        var iterator = started.makeAsyncIterator()
+                        guard await iterator.next() != nil else {
+                            throw LiveStackError.serverDidNotStart(port: port)
+                        }
                         try await body(stack)
                     } catch {
                         await services.triggerGracefulShutdown()
@@ -91,14 +103,6 @@ struct LiveStack {
             throw error
         }
         await simulator.shutdown()
-    }
-
-    func waitUntilListening() async throws {
-        for _ in 0..<200 {
-            if (try? await send(.GET, "/healthz"))?.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw CancellationError()
     }
 
     /// One HTTP request to Switchboard over the socket.
@@ -165,4 +169,9 @@ struct LiveStack {
         }
         return last
     }
+}
+
+/// The live server never started (its port was taken).
+enum LiveStackError: Error {
+    case serverDidNotStart(port: Int)
 }
