@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -36,6 +37,30 @@ import Testing
                 #expect(response.status == .serviceUnavailable)
                 #expect(try response.errorCode() == "database_unavailable")
                 #expect(ContinuousClock.now - start < .seconds(10), "readiness must answer, not hang")
+            }
+        }
+    }
+
+    @Test func apiAndWebhookRoutesAnswer503RatherThanHangWhenTheDatabaseIsUnreachable() async throws {
+        var configuration = try TestDatabase.maintenanceConfiguration()
+        configuration = PostgresClient.Configuration(
+            host: "127.0.0.1", port: 1, username: configuration.username, password: nil, database: "none", tls: .disable)
+        configuration.options.connectTimeout = .milliseconds(200)
+        try await TestDatabase.withClient(configuration) { postgres in
+            let dependencies = try AppDependencies.forTesting(postgres: postgres)
+            let app = Application(router: buildRouter(dependencies))
+            try await app.test(.router) { client in
+                for (method, path) in [
+                    (HTTPRequest.Method.get, "/api/v1/organizations/acme"),
+                    (.post, "/api/v1/telephony/webhooks/twilio/acme/status"),
+                ] {
+                    let start = ContinuousClock.now
+                    let response = try await client.send(
+                        method, path, key: "sb_AAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", raw: method == .post ? "a=b" : nil)
+                    #expect(response.status == .serviceUnavailable, "\(path)")
+                    #expect(try response.errorCode() == "database_unavailable")
+                    #expect(ContinuousClock.now - start < .seconds(10), "\(path) must answer, not hang")
+                }
             }
         }
     }

@@ -75,9 +75,19 @@ struct WebhookController {
         guard let name = ProviderName(rawValue: try context.pathParameter("provider")) else {
             throw APIError.notFound("not_found", "no such webhook")
         }
-        guard let organization = try await organizations.find(try context.pathParameter("org"), logger: context.logger),
-            organization.disabledAt == nil
-        else {
+        let reference = try context.pathParameter("org")
+        let organizations = self.organizations
+        let logger = context.logger
+        let found: Organization?
+        do {
+            // Providers retry on 5xx: a fast 503 beats a hung request while the database is away.
+            found = try await withDeadline(AuthMiddleware.lookupDeadline) {
+                try await organizations.find(reference, logger: logger)
+            }
+        } catch is DeadlineExceeded {
+            throw APIError.databaseUnavailable
+        }
+        guard let organization = found, organization.disabledAt == nil else {
             throw refused
         }
         let provider: any TelephonyProvider

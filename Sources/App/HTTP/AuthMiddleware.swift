@@ -7,6 +7,8 @@ import Persistence
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let keys: APIKeyStore
+    /// How long the key lookup may wait for the database.
+    static let lookupDeadline: Duration = .seconds(3)
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -15,7 +17,19 @@ struct AuthMiddleware: RouterMiddleware {
             throw APIError.unauthorized(
                 "missing_api_key", "send the API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
         }
-        switch try await keys.authenticate(presented, logger: context.logger) {
+        let keys = self.keys
+        let logger = context.logger
+        let outcome: Result<AuthenticatedKey, AuthenticationFailure>
+        do {
+            // The first database touch of every API request: when PostgreSQL is unreachable the
+            // pool would wait indefinitely, so answer 503 instead of hanging.
+            outcome = try await withDeadline(Self.lookupDeadline) {
+                try await keys.authenticate(presented, logger: logger)
+            }
+        } catch is DeadlineExceeded {
+            throw APIError.databaseUnavailable
+        }
+        switch outcome {
         case .failure(let failure):
             throw APIError.unauthorized("invalid_api_key", failure.description)
         case .success(let key):
