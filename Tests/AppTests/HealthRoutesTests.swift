@@ -11,6 +11,15 @@ import Testing
 @testable import App
 
 @Suite struct HealthRoutesTests {
+    /// A client configuration for a port nothing listens on: the database is "down".
+    static func unreachableDatabase() throws -> PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: "127.0.0.1", port: 1, username: try TestDatabase.maintenanceConfiguration().username, password: nil,
+            database: "none", tls: .disable)
+        configuration.options.connectTimeout = .milliseconds(200)
+        return configuration
+    }
+
     @Test func healthAndReadinessAnswerWhenTheDatabaseIsUp() async throws {
         try await AppHarness.run { _, client in
             let health = try await client.send(.get, "/healthz")
@@ -24,11 +33,7 @@ import Testing
     }
 
     @Test func readinessIs503WhenTheDatabaseIsUnreachable() async throws {
-        var configuration = try TestDatabase.maintenanceConfiguration()
-        configuration = PostgresClient.Configuration(
-            host: "127.0.0.1", port: 1, username: configuration.username, password: nil, database: "none", tls: .disable)
-        configuration.options.connectTimeout = .milliseconds(200)
-        try await TestDatabase.withClient(configuration) { postgres in
+        try await TestDatabase.withClient(Self.unreachableDatabase()) { postgres in
             let dependencies = try AppDependencies.forTesting(postgres: postgres)
             let app = Application(router: buildRouter(dependencies))
             try await app.test(.router) { client in
@@ -42,11 +47,7 @@ import Testing
     }
 
     @Test func apiAndWebhookRoutesAnswer503RatherThanHangWhenTheDatabaseIsUnreachable() async throws {
-        var configuration = try TestDatabase.maintenanceConfiguration()
-        configuration = PostgresClient.Configuration(
-            host: "127.0.0.1", port: 1, username: configuration.username, password: nil, database: "none", tls: .disable)
-        configuration.options.connectTimeout = .milliseconds(200)
-        try await TestDatabase.withClient(configuration) { postgres in
+        try await TestDatabase.withClient(Self.unreachableDatabase()) { postgres in
             let dependencies = try AppDependencies.forTesting(postgres: postgres)
             let app = Application(router: buildRouter(dependencies))
             try await app.test(.router) { client in
