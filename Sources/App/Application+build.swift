@@ -16,6 +16,8 @@ struct AppDependencies: Sendable {
     let audit: AuditStore
     let calls: CallStore
     let contacts: ContactStore
+    let conferences: ConferenceStore
+    let conferenceTokens: ConferenceTokenSigner
     let factory: ProviderFactory
     let telephony: TelephonySettings
     let now: @Sendable () -> Date
@@ -31,6 +33,8 @@ struct AppDependencies: Sendable {
         audit = AuditStore(client: postgres)
         calls = CallStore(client: postgres)
         contacts = ContactStore(client: postgres)
+        conferences = ConferenceStore(client: postgres)
+        conferenceTokens = ConferenceTokenSigner(key: sealer.keyring.derivedKey(purpose: "conference-token/v1"))
         factory = ProviderFactory(
             source: StoredConfigurationSource(store: configurations, logger: logger),
             environment: configuration.environmentProviders,
@@ -42,6 +46,12 @@ struct AppDependencies: Sendable {
             publicURL: configuration.publicURL, mediaStreamURL: configuration.mediaStreamURL,
             streamTokens: StreamToken(key: sealer.keyring.derivedKey(purpose: "stream-token/v1")))
         self.now = now
+    }
+
+    /// The cold-call workflow the API and the webhooks share.
+    var coldCalls: ColdCallService {
+        ColdCallService(
+            conferences: conferences, calls: calls, factory: factory, settings: telephony, tokens: conferenceTokens, now: now)
     }
 
     /// The service that drops cached provider configurations when any instance writes one.
@@ -58,10 +68,11 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     router.add(middleware: RequestMiddleware())
     router.add(middleware: LegacyTwilioRedirectMiddleware())
     HealthController(postgres: dependencies.postgres).addRoutes(to: router)
-    WebhookController(
+    let webhooks = WebhookController(
         organizations: dependencies.organizations, calls: dependencies.calls, factory: dependencies.factory,
-        settings: dependencies.telephony, now: dependencies.now
-    ).addRoutes(to: router)
+        settings: dependencies.telephony, now: dependencies.now)
+    webhooks.addRoutes(to: router)
+    ColdCallWebhookController(webhooks: webhooks, service: dependencies.coldCalls).addRoutes(to: router)
     let api = router.group("/api/v1").add(middleware: AuthMiddleware(keys: dependencies.keys))
     OrganizationController(organizations: dependencies.organizations).addRoutes(to: api)
     APIKeyController(organizations: dependencies.organizations, keys: dependencies.keys).addRoutes(to: api)
@@ -72,6 +83,7 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
         .addRoutes(to: api)
     AuditController(organizations: dependencies.organizations, audit: dependencies.audit).addRoutes(to: api)
     ContactController(contacts: dependencies.contacts).addRoutes(to: api)
+    ColdCallController(service: dependencies.coldCalls, contacts: dependencies.contacts).addRoutes(to: api)
     return router
 }
 

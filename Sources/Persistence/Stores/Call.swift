@@ -32,11 +32,14 @@ public struct NewCall: Sendable {
     /// Fingerprint of the request, so a reused Idempotency-Key with another request is refused.
     public var requestHash: String
     public var createdBy: UUID?
+    /// The cold-call session this call is the contact's leg of.
+    public var conferenceID: UUID?
 
     public init(
         provider: String, fromNumber: String, toNumber: String, workflowID: String?, workflowRunID: String?,
-        idempotencyKey: String?, requestHash: String, createdBy: UUID?
+        idempotencyKey: String?, requestHash: String, createdBy: UUID?, conferenceID: UUID? = nil
     ) {
+        self.conferenceID = conferenceID
         self.provider = provider
         self.fromNumber = fromNumber
         self.toNumber = toNumber

@@ -50,9 +50,10 @@ public struct CallStore: Sendable {
         let rows = try await client.query(
             """
             INSERT INTO calls (organization_id, id, provider, status, from_number, to_number, workflow_id,
-                               workflow_run_id, idempotency_key, request_hash, created_by)
+                               workflow_run_id, idempotency_key, request_hash, created_by, conference_id)
             VALUES (\(organizationID), \(id), \(new.provider), 'initiating', \(new.fromNumber), \(new.toNumber),
-                    \(new.workflowID), \(new.workflowRunID), \(new.idempotencyKey), \(new.requestHash), \(new.createdBy))
+                    \(new.workflowID), \(new.workflowRunID), \(new.idempotencyKey), \(new.requestHash), \(new.createdBy),
+                    \(new.conferenceID))
             ON CONFLICT (organization_id, idempotency_key) DO NOTHING
             RETURNING \(unescaped: Self.columns)
             """, logger: logger)

@@ -97,6 +97,11 @@ public struct CallStatusEvent: Sendable, Equatable {
 public struct WebhookMarkup: Sendable, Equatable {
     public var contentType: String
     public var body: String
+
+    public init(contentType: String, body: String) {
+        self.contentType = contentType
+        self.body = body
+    }
 }
 
 /// Why a provider call failed; the reason is the provider's own, never a credential.

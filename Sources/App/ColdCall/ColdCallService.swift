@@ -1,0 +1,327 @@
+import Foundation
+import Logging
+import Persistence
+import Providers
+
+/// The cold-call workflow shared by the API routes and the provider webhooks: dial the contact
+/// into a session's conference, admit the agent's browser leg, control participants, end the
+/// session, and apply what the provider reports. All state is in PostgreSQL, so any instance can
+/// serve any step.
+struct ColdCallService: Sendable {
+    let conferences: ConferenceStore
+    let calls: CallStore
+    let factory: ProviderFactory
+    let settings: TelephonySettings
+    let tokens: ConferenceTokenSigner
+    let now: @Sendable () -> Date
+
+    // MARK: - Addresses
+
+    /// `…/webhooks/{provider}/{org}/cold-call/{kind}`.
+    func webhookURL(_ provider: ProviderName, _ organizationID: UUID, _ kind: String) -> String {
+        settings.webhookURL(provider, organizationID, "cold-call/\(kind)")
+    }
+
+    func signedToken(
+        organizationID: UUID, conferenceID: UUID, role: ConferenceToken.Role, clientID: String = ""
+    ) -> String {
+        tokens.token(
+            for: ConferenceToken(
+                organizationID: organizationID, conferenceID: conferenceID, role: role, clientID: clientID,
+                expires: Int(now().timeIntervalSince1970 + ConferenceToken.lifetime)))
+    }
+
+    // MARK: - Provider resolution
+
+    /// The organization's provider for cold calls: one that can run conferences.
+    func conferenceProvider(_ organizationID: UUID, named name: ProviderName?) async throws -> any ConferenceProvider {
+        let provider: any TelephonyProvider
+        do {
+            provider = try await factory.provider(for: organizationID, explicit: name)
+        } catch let error as ProviderResolutionError {
+            throw APIError.unprocessable("provider_not_configured", error.description)
+        } catch let error as ConfigurationValidationError {
+            throw APIError.unprocessable("provider_not_configured", "the stored configuration is no longer valid: \(error)")
+        }
+        guard let conferencing = provider as? any ConferenceProvider else {
+            throw APIError.unprocessable(
+                "provider_unsupported",
+                "cold calls run through provider conferences, which Switchboard supports for twilio and telnyx, not \(provider.name.rawValue)")
+        }
+        return conferencing
+    }
+
+    // MARK: - Dialing
+
+    /// Dials the contact for a new session; returns the session and the contact's call.
+    func dial(
+        organizationID: UUID, provider: any ConferenceProvider, to: String, from: String, contact: Contact?,
+        idempotencyKey: String?, requestHash: String, createdBy: UUID?, logger: Logger
+    ) async throws -> (Conference, Call, replayed: Bool) {
+        let conference = try await conferences.create(
+            organizationID: organizationID,
+            NewConference(
+                provider: provider.name.rawValue, contactID: contact?.id, contactName: contact?.name, contactPhone: to,
+                fromNumber: from, createdBy: createdBy),
+            logger: logger)
+        let new = NewCall(
+            provider: provider.name.rawValue, fromNumber: from, toNumber: to, workflowID: nil, workflowRunID: nil,
+            idempotencyKey: idempotencyKey, requestHash: requestHash, createdBy: createdBy, conferenceID: conference.id)
+        let call: Call
+        do {
+            switch try await calls.begin(organizationID: organizationID, call: new, logger: logger) {
+            case .replay(let earlier):
+                try await conferences.discard(organizationID: organizationID, id: conference.id, logger: logger)
+                guard let conferenceID = try await conferences.conferenceID(ofCall: earlier.id, organizationID: organizationID, logger: logger),
+                    let earlierConference = try await conferences.get(organizationID: organizationID, id: conferenceID, logger: logger)
+                else {
+                    throw APIError.conflict(
+                        "idempotency_key_reused", "this Idempotency-Key was used for a call that is not a cold call")
+                }
+                if earlier.rawStatus == "unconfirmed" {
+                    throw APIError(
+                        status: .badGateway, code: "provider_unconfirmed",
+                        message: "the provider did not confirm the call made with this Idempotency-Key (call \(earlier.id.lowercasedString)); check it at the provider before retrying with a new key")
+                }
+                return (earlierConference, earlier, true)
+            case .started(let started):
+                call = started
+            }
+        } catch let error as PersistenceError {
+            try? await conferences.discard(organizationID: organizationID, id: conference.id, logger: logger)
+            throw error
+        }
+        let contactToken = signedToken(organizationID: organizationID, conferenceID: conference.id, role: .contact)
+        let name = provider.name
+        let dial = ConferenceDial(
+            to: to, from: from,
+            markupURL: webhookURL(name, organizationID, "twiml") + "?token=" + TelephonySettings.escape(contactToken),
+            // Twilio reports the contact's call status to the status route like any call; Telnyx sends
+            // every event of a Call Control leg to one URL.
+            callEventsURL: provider.conferenceStyle == .markup
+                ? settings.webhookURL(name, organizationID, "status") : webhookURL(name, organizationID, "events"),
+            recordingEventsURL: webhookURL(name, organizationID, "events"),
+            clientState: provider.conferenceStyle == .bridge ? contactToken : nil,
+            idempotencyKey: call.id.lowercasedString)
+        let placed: PlacedCall
+        do {
+            placed = try await provider.dialIntoConference(dial, logger: logger)
+        } catch ProviderError.rejected(let status, let reason) {
+            try await conferences.discard(organizationID: organizationID, id: conference.id, logger: logger)
+            throw TelephonyController.providerFailure(
+                ProviderError.rejected(status: status, reason: reason), provider: name, logger: logger)
+        } catch {
+            // The call may exist: keep its row (failed, unconfirmed) and close the session.
+            try await calls.markUnconfirmed(organizationID: organizationID, id: call.id, logger: logger)
+            try await conferences.completeUnstarted(organizationID: organizationID, id: conference.id, logger: logger)
+            throw TelephonyController.providerFailure(error, provider: name, logger: logger)
+        }
+        let stored = try await calls.markPlaced(
+            organizationID: organizationID, id: call.id, providerCallID: placed.providerCallID,
+            status: placed.status.rawValue, rawStatus: placed.rawStatus, logger: logger)
+        return (conference, stored, false)
+    }
+
+    // MARK: - Ending
+
+    /// Ends the provider conference and hangs up every leg still up; a completed session is left as is.
+    func end(organizationID: UUID, conference: Conference, logger: Logger) async throws -> Conference {
+        guard conference.status != "completed" else { return conference }
+        let name = ProviderName(rawValue: conference.provider) ?? .twilio
+        let provider = try await conferenceProvider(organizationID, named: name)
+        try await conferences.markEndRequested(organizationID: organizationID, id: conference.id, logger: logger)
+        if let providerConferenceID = conference.providerConferenceID {
+            do {
+                try await provider.endConference(providerConferenceID: providerConferenceID, logger: logger)
+            } catch ProviderError.rejected(let status, let reason) {
+                // Already gone at the provider: that is what was asked for.
+                logger.info(
+                    "conference already ended at the provider", metadata: ["status": "\(status)", "reason": "\(reason)"])
+            } catch {
+                throw TelephonyController.providerFailure(error, provider: name, logger: logger)
+            }
+        }
+        var legs: [String] = []
+        if let call = try await conferences.contactCall(organizationID: organizationID, conferenceID: conference.id, logger: logger),
+            let id = call.providerCallID, !(CallStatus(rawValue: call.status)?.isTerminal ?? true)
+        {
+            legs.append(id)
+        }
+        let participants = try await conferences.participants(
+            organizationID: organizationID, conferenceID: conference.id, logger: logger)
+        legs += participants.filter { $0.leftAt == nil }.map(\.providerCallID)
+        for leg in Set(legs) {
+            do {
+                try await provider.hangUp(providerCallID: leg, logger: logger)
+            } catch ProviderError.rejected {
+                // The leg already ended.
+            } catch {
+                throw TelephonyController.providerFailure(error, provider: name, logger: logger)
+            }
+        }
+        if conference.providerConferenceID == nil {
+            try await conferences.completeUnstarted(organizationID: organizationID, id: conference.id, logger: logger)
+        }
+        return try await conferences.get(organizationID: organizationID, id: conference.id, logger: logger) ?? conference
+    }
+
+    // MARK: - Webhooks
+
+    /// The markup for a Twilio leg asking to join: the contact's (token in the URL) or the agent's
+    /// browser leg (token in the Access Token's params). A leg that may not join is hung up.
+    func joinMarkup(
+        organizationID: UUID, provider: any ConferenceProvider, webhook: WebhookRequest, queryToken: String?,
+        logger: Logger
+    ) async throws -> WebhookMarkup {
+        let hangup = WebhookMarkup(
+            contentType: "text/xml", body: #"<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>"#)
+        let form = Dictionary(webhook.formParameters, uniquingKeysWith: { first, _ in first })
+        let presented = queryToken ?? form["conference_token"]
+        guard let presented, let claim = tokens.claim(presented, now: now()), claim.organizationID == organizationID,
+            let callSID = form["CallSid"]
+        else {
+            logger.warning("conference join refused: no valid conference token")
+            return hangup
+        }
+        guard let conference = try await conferences.get(organizationID: organizationID, id: claim.conferenceID, logger: logger),
+            conference.provider == provider.name.rawValue, conference.status != "completed", conference.endRequestedAt == nil
+        else {
+            logger.info("conference join refused: session ended or unknown")
+            return hangup
+        }
+        try await conferences.addParticipant(
+            organizationID: organizationID, conferenceID: conference.id, role: claim.role.rawValue,
+            providerCallID: callSID, clientID: claim.clientID.isEmpty ? nil : claim.clientID, logger: logger)
+        return provider.conferenceMarkup(
+            name: conference.name, statusCallbackURL: webhookURL(provider.name, organizationID, "events"),
+            endConferenceOnExit: true)
+    }
+
+    /// Applies a verified conference, call-leg or recording webhook. Call-leg work that talks to the
+    /// provider (answering the agent's leg, bridging answered legs) happens before the event is
+    /// stored, so a failure answers 5xx and the provider's retry does it again.
+    func handleEvent(
+        organizationID: UUID, provider: any ConferenceProvider, webhook: WebhookRequest, logger: Logger
+    ) async throws {
+        let event: ProviderConferenceEvent
+        do {
+            event = try provider.parseConferenceEvent(webhook)
+        } catch {
+            throw APIError.badRequest("malformed_webhook", "the webhook is not a conference, call or recording event")
+        }
+        let payload = Data(webhook.body)
+        let name = provider.name.rawValue
+        let occurredAt = event.occurredAt ?? now()
+        let sequence = event.sequence ?? Int64((occurredAt.timeIntervalSince1970 * 1_000_000).rounded())
+        // Which session: the leg's signed client state, else the conference's name, else its provider id.
+        let claim = event.clientState.flatMap { tokens.claim($0, now: nil) }.flatMap {
+            $0.organizationID == organizationID ? $0 : nil
+        }
+        let conferenceID = claim?.conferenceID ?? event.conferenceName.flatMap(Conference.id(fromName:))
+
+        switch event.kind {
+        case .recordingCompleted:
+            guard let recording = event.recording, let callID = event.providerCallID else { return }
+            try await conferences.recordRecording(
+                RecordingRecord(
+                    provider: name, eventKey: event.eventKey, providerCallID: callID, recordingID: recording.id,
+                    url: recording.url, durationSeconds: recording.durationSeconds, payload: payload),
+                organizationID: organizationID, logger: logger)
+        case .conferenceStarted, .conferenceEnded, .participantJoined, .participantLeft, .participantUpdated:
+            let kind: ConferenceEventRecord.Kind =
+                switch event.kind {
+                case .conferenceStarted: .conferenceStarted
+                case .conferenceEnded: .conferenceEnded
+                case .participantJoined: .participantJoined
+                case .participantLeft: .participantLeft
+                default: .participantUpdated
+                }
+            _ = try await conferences.apply(
+                ConferenceEventRecord(
+                    provider: name, eventKey: event.eventKey, kind: kind, conferenceID: conferenceID,
+                    providerConferenceID: event.providerConferenceID, providerCallID: event.providerCallID,
+                    muted: event.muted, onHold: event.onHold, sequence: sequence, occurredAt: occurredAt, payload: payload),
+                organizationID: organizationID, logger: logger)
+        case .callInitiated, .callAnswered, .callEnded:
+            if let claim, let callID = event.providerCallID {
+                if event.kind == .callInitiated, event.direction == "incoming" {
+                    try await admitInbound(
+                        organizationID: organizationID, provider: provider, claimToken: event.clientState ?? "",
+                        callID: callID, logger: logger)
+                } else if event.kind == .callAnswered {
+                    try await bridge(
+                        organizationID: organizationID, provider: provider, claim: claim,
+                        clientState: event.clientState, callID: callID, logger: logger)
+                }
+            } else if event.kind == .callInitiated, event.direction == "incoming", let callID = event.providerCallID {
+                // An inbound leg with no valid session token: never leave it parked.
+                logger.warning("inbound leg without a valid conference token; hanging up")
+                try? await provider.hangUp(providerCallID: callID, logger: logger)
+            }
+            if let status = try? provider.parseStatusCallback(webhook) {
+                _ = try await calls.record(
+                    RecordedEvent(
+                        provider: name, eventKey: status.eventKey, kind: "status", providerCallID: status.providerCallID,
+                        status: status.status?.rawValue, rawStatus: status.rawStatus,
+                        durationSeconds: status.durationSeconds, payload: payload),
+                    organizationID: organizationID, logger: logger)
+            }
+        case .other(let type):
+            _ = try await calls.record(
+                RecordedEvent(
+                    provider: name, eventKey: event.eventKey, kind: "other", providerCallID: event.providerCallID,
+                    status: nil, rawStatus: type, durationSeconds: nil, payload: payload),
+                organizationID: organizationID, logger: logger)
+        }
+    }
+
+    /// Answers the agent's inbound browser leg when its token admits it now.
+    func admitInbound(
+        organizationID: UUID, provider: any ConferenceProvider, claimToken: String, callID: String, logger: Logger
+    ) async throws {
+        guard let claim = tokens.claim(claimToken, now: now()), claim.role == .agent,
+            let conference = try await conferences.get(organizationID: organizationID, id: claim.conferenceID, logger: logger),
+            conference.status != "completed", conference.endRequestedAt == nil
+        else {
+            logger.info("inbound leg refused: token expired or session over")
+            try? await provider.hangUp(providerCallID: callID, logger: logger)
+            return
+        }
+        do {
+            try await provider.answerInbound(callID: callID, clientState: claimToken, logger: logger)
+        } catch ProviderError.rejected(let status, let reason) {
+            // The leg is gone (the browser hung up): nothing to answer.
+            logger.info("inbound leg could not be answered", metadata: ["status": "\(status)", "reason": "\(reason)"])
+        }
+    }
+
+    /// Puts an answered leg into its session's conference: the first creates the provider
+    /// conference, later ones join it. The session row lock makes two simultaneous answers on two
+    /// instances take turns, so exactly one conference is created.
+    func bridge(
+        organizationID: UUID, provider: any ConferenceProvider, claim: ConferenceToken, clientState: String?,
+        callID: String, logger: Logger
+    ) async throws {
+        guard provider.conferenceStyle == .bridge else { return }
+        let participant = NewParticipant(
+            role: claim.role.rawValue, providerCallID: callID, clientID: claim.clientID.isEmpty ? nil : claim.clientID)
+        let hangUpInstead = try await conferences.bridge(
+            organizationID: organizationID, id: claim.conferenceID, providerCallID: callID, logger: logger
+        ) { conference, alreadyBridged -> (String?, NewParticipant?, Bool) in
+            if alreadyBridged { return (nil, nil, false) }
+            if conference.status == "completed" || conference.endRequestedAt != nil { return (nil, nil, true) }
+            if let existing = conference.providerConferenceID {
+                try await provider.joinConference(
+                    providerConferenceID: existing, callID: callID, clientState: clientState, logger: logger)
+                return (nil, participant, false)
+            }
+            let created = try await provider.createConference(
+                name: conference.name, callID: callID, clientState: clientState, logger: logger)
+            return (created, participant, false)
+        }
+        if hangUpInstead == true {
+            logger.info("answered leg of an ended session; hanging up")
+            try? await provider.hangUp(providerCallID: callID, logger: logger)
+        }
+    }
+}
