@@ -27,6 +27,8 @@ extension AppDependencies {
 struct AppHarness {
     let postgres: PostgresClient
     let dependencies: AppDependencies
+    /// The master keys; a second instance built with them shares every derived key.
+    let keyring: MasterKeyring
     let platformKey: String
     let acme: Organization
     let globex: Organization
@@ -49,7 +51,8 @@ struct AppHarness {
 
     /// Builds the dependencies on `postgres` and seeds the platform key, Acme and Globex with keys.
     static func make(postgres: PostgresClient, configuration: AppConfiguration) async throws -> AppHarness {
-        let dependencies = try AppDependencies.forTesting(postgres: postgres, configuration: configuration)
+        let keyring = try TestKeys.keyring()
+        let dependencies = try AppDependencies.forTesting(postgres: postgres, configuration: configuration, keyring: keyring)
         let log = TestDatabase.logger
         let (_, platform) = try await dependencies.keys.create(
             organizationID: nil, name: "platform", role: .platform, expiresAt: nil, actor: .commandLine, logger: log)
@@ -63,7 +66,7 @@ struct AppHarness {
             ).token.value
         }
         return AppHarness(
-            postgres: postgres, dependencies: dependencies, platformKey: platform.value, acme: acme, globex: globex,
+            postgres: postgres, dependencies: dependencies, keyring: keyring, platformKey: platform.value, acme: acme, globex: globex,
             acmeAdmin: try await key(acme, .admin), acmeService: try await key(acme, .service),
             globexAdmin: try await key(globex, .admin))
     }

@@ -27,6 +27,8 @@ struct LiveStack {
     let baseURL: String
     /// Every line the server logged, at trace level.
     let logs: LogCapture
+    /// The server's configuration (simulator endpoints, public URL), for a second instance.
+    let configuration: AppConfiguration
 
     /// Every credential of every simulated account, to search logs and responses for.
     var secrets: [String] {
@@ -83,7 +85,8 @@ struct LiveStack {
                     }
                     let stack = LiveStack(
                         harness: harness, simulator: simulator, accounts: accounts,
-                        vonagePrivateKeyPEM: vonageKeys.first ?? "", baseURL: "http://127.0.0.1:\(port)", logs: logs)
+                        vonagePrivateKeyPEM: vonageKeys.first ?? "", baseURL: "http://127.0.0.1:\(port)", logs: logs,
+                        configuration: configuration)
                     do {
                         var iterator = started.makeAsyncIterator()
                         guard await iterator.next() != nil else {
@@ -106,15 +109,32 @@ struct LiveStack {
     }
 
     /// One HTTP request to Switchboard over the socket.
-    func send(_ method: HTTPMethod, _ path: String, key: String? = nil, json: [String: Any]? = nil) async throws
+    func send(
+        _ method: HTTPMethod, _ path: String, key: String? = nil, json: [String: Any]? = nil,
+        raw: (contentType: String, body: String)? = nil, headers extra: [(String, String)] = []
+    ) async throws
         -> (status: Int, object: [String: Any], text: String)
     {
-        var request = HTTPClientRequest(url: baseURL + path)
+        try await Self.request(method, baseURL + path, key: key, json: json, raw: raw, headers: extra)
+    }
+
+    /// One HTTP request to any URL (Switchboard or the simulators' browser routes).
+    static func request(
+        _ method: HTTPMethod, _ url: String, key: String? = nil, json: [String: Any]? = nil,
+        raw: (contentType: String, body: String)? = nil, headers extra: [(String, String)] = []
+    ) async throws
+        -> (status: Int, object: [String: Any], text: String)
+    {
+        var request = HTTPClientRequest(url: url)
         request.method = method
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: json)))
+        } else if let raw {
+            request.headers.add(name: "Content-Type", value: raw.contentType)
+            request.body = .bytes(ByteBuffer(string: raw.body))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)

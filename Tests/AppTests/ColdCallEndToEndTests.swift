@@ -1,0 +1,380 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOHTTP1
+import Persistence
+import ProviderSimulators
+import Providers
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import App
+
+/// The whole cold-call flow against the provider simulators over real sockets: import a contact,
+/// dial it into a conference, join the agent's browser leg, mute/unmute/hold/unhold, end, receive
+/// the recording, log the outcome, read the call log — for Twilio and for Telnyx.
+@Suite struct ColdCallEndToEndTests {
+    static let contactPhone = "+14155550123"
+    /// Long enough that the contact never hangs up by themselves during a test.
+    static let settings = CallScenarioSettings(talkTime: .seconds(60))
+
+    /// Every response body of a test, to search for secrets at the end.
+    final class Transcript: Sendable {
+        let texts = Mutex<[String]>([])
+        func add(_ text: String) { texts.withLock { $0.append(text) } }
+    }
+
+    // MARK: - Setup
+
+    /// Stores Acme's cold-call configuration for `provider` and points the provider's browser
+    /// routing (Twilio TwiML app Voice URL, Telnyx credential connection webhook) at Switchboard.
+    func configureColdCalls(_ stack: LiveStack, _ provider: ProviderName) async throws {
+        let organization = stack.harness.acme.id.lowercasedString
+        let webhooks = "\(stack.baseURL)/api/v1/telephony/webhooks/\(provider.rawValue)/\(organization)/cold-call"
+        let document: [String: Any]
+        switch provider {
+        case .twilio:
+            let account = try #require(stack.accounts.twilio.first)
+            let key = try #require(account.apiKeys.first)
+            let application = try #require(account.applications.first)
+            document = [
+                "account_sid": account.accountSID, "auth_token": account.authToken, "from_numbers": account.numbers,
+                "api_key_sid": key.sid, "api_key_secret": key.secret, "twiml_app_sid": application.sid,
+            ]
+            let update = try await LiveStack.request(
+                .POST, "\(stack.simulator.baseURLs.twilio)/Accounts/\(account.accountSID)/Applications/\(application.sid).json",
+                raw: ("application/x-www-form-urlencoded", "VoiceUrl=\(Self.formEscape(webhooks + "/twiml"))&VoiceMethod=POST"),
+                headers: [("Authorization", "Basic " + Data("\(account.accountSID):\(account.authToken)".utf8).base64EncodedString())])
+            #expect(update.status == 200, "TwiML app update: \(update.text)")
+        case .telnyx:
+            let account = try #require(stack.accounts.telnyx.first)
+            let credentialConnection = try #require(account.credentialConnectionIDs.first)
+            document = [
+                "api_key": account.apiKey, "connection_id": account.connectionIDs[0], "from_numbers": account.numbers,
+                "public_key": account.publicKeyBase64, "credential_connection_id": credentialConnection,
+            ]
+            let update = try await LiveStack.request(
+                .PATCH, "\(stack.simulator.baseURLs.telnyx)/credential_connections/\(credentialConnection)",
+                key: account.apiKey, json: ["webhook_event_url": webhooks + "/events"])
+            #expect(update.status == 200, "credential connection update: \(update.text)")
+        default:
+            Issue.record("no cold calls for \(provider.rawValue)")
+            return
+        }
+        let put = try await stack.send(
+            .PUT, "/api/v1/organizations/acme/configuration/\(provider.configurationKey.rawValue)",
+            key: stack.harness.acmeAdmin, json: document)
+        #expect(put.status == 201, "storing \(provider.rawValue): \(put.text)")
+        let choose = try await stack.send(
+            .PUT, "/api/v1/organizations/acme/configuration/TELEPHONY_PROVIDER", key: stack.harness.acmeAdmin,
+            json: ["provider": provider.rawValue])
+        #expect(choose.status == 200 || choose.status == 201)
+    }
+
+    static func formEscape(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._*")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+
+    /// Polls the session until `done` holds (or 15 s pass); returns the last status.
+    func waitForStatus(
+        _ stack: LiveStack, _ conferenceID: String, _ what: String, _ done: ([String: Any]) -> Bool
+    ) async throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(15) {
+            last = try await stack.send(.GET, "/api/v1/cold-call/status/\(conferenceID)", key: stack.harness.acmeService).object
+            if done(last) { return last }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("timed out waiting for \(what); last status: \(last)")
+        return last
+    }
+
+    static func participants(_ status: [String: Any], role: String) -> [[String: Any]] {
+        (status["participants"] as? [[String: Any]] ?? []).filter { $0["role"] as? String == role }
+    }
+
+    static func joined(_ status: [String: Any], role: String) -> [String: Any]? {
+        participants(status, role: role).first { $0["joined_at"] != nil && $0["left_at"] == nil }
+    }
+
+    // MARK: - The whole flow
+
+    @Test(arguments: [(ProviderName.twilio, false), (.twilio, true), (.telnyx, false), (.telnyx, true)])
+    func theWholeColdCallFlow(_ provider: ProviderName, duplicateWebhooks: Bool) async throws {
+        var settings = Self.settings
+        settings.duplicateEveryWebhook = duplicateWebhooks
+        try await LiveStack.run(settings: settings) { stack in
+            let transcript = Transcript()
+            func send(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, raw: (String, String)? = nil)
+                async throws -> (status: Int, object: [String: Any], text: String)
+            {
+                let response = try await stack.send(method, path, key: stack.harness.acmeService, json: json, raw: raw)
+                transcript.add(response.text)
+                return response
+            }
+            try await configureColdCalls(stack, provider)
+
+            // Import the contact.
+            let imported = try await send(
+                .POST, "/api/v1/contacts/import?default_country=US",
+                raw: ("text/csv", "Name,Phone,Company\r\n\"Lovelace, Ada\",(415) 555-0123,Analytical Engines\r\n"))
+            #expect(imported.status == 200, "\(imported.text)")
+            let contacts = try await send(.GET, "/api/v1/contacts?search=Lovelace")
+            let contact = try #require((contacts.object["contacts"] as? [[String: Any]])?.first)
+            let contactID = try #require(contact["contact_id"] as? String ?? contact["id"] as? String)
+
+            // Dial the contact into a new session.
+            let initiated = try await send(.POST, "/api/v1/cold-call/initiate", json: ["contact_id": contactID])
+            #expect(initiated.status == 201, "\(initiated.text)")
+            let conferenceID = try #require(initiated.object["conference_id"] as? String)
+            let callID = try #require(initiated.object["call_id"] as? String)
+            #expect(initiated.object["status"] as? String == "init")
+
+            // The contact answers: their leg joins the conference.
+            var status = try await waitForStatus(stack, conferenceID, "the contact to join") {
+                Self.joined($0, role: "contact") != nil && $0["status"] as? String == "in-progress"
+            }
+            #expect(status["contact_phone"] as? String == Self.contactPhone)
+            #expect(status["contact_name"] as? String == "Lovelace, Ada")
+
+            // The agent joins from the browser.
+            let join = try await send(
+                .POST, "/api/v1/cold-call/webrtc-join", json: ["conference_id": conferenceID, "client_id": "agent-7"])
+            #expect(join.status == 200, "\(join.text)")
+            switch provider {
+            case .twilio:
+                let token = try #require(join.object["access_token"] as? String)
+                #expect(join.object["login_token"] == nil)
+                let connect = try await LiveStack.request(
+                    .POST, "http://127.0.0.1:\(stack.simulator.port)/twilio/_sim/client-calls",
+                    json: ["access_token": token, "params": [String: String]()])
+                #expect(connect.status == 201, "browser connect: \(connect.text)")
+            default:
+                let token = try #require(join.object["login_token"] as? String)
+                let clientState = try #require((join.object["call_options"] as? [String: Any])?["client_state"] as? String)
+                #expect(join.object["access_token"] == nil)
+                let connect = try await LiveStack.request(
+                    .POST, "http://127.0.0.1:\(stack.simulator.port)/telnyx/_sim/webrtc-calls",
+                    json: ["login_token": token, "destination_number": "conference", "client_state": clientState])
+                #expect(connect.status == 201, "browser connect: \(connect.text)")
+            }
+            status = try await waitForStatus(stack, conferenceID, "the agent to join") { Self.joined($0, role: "agent") != nil }
+            let agent = try #require(Self.joined(status, role: "agent"))
+            let contactLeg = try #require(Self.joined(status, role: "contact"))
+            #expect(agent["client_id"] as? String == "agent-7")
+            let agentID = try #require(agent["participant_id"] as? String)
+            let contactParticipantID = try #require(contactLeg["participant_id"] as? String)
+
+            // Mute, unmute, hold, unhold: the stored state follows the provider's confirmation.
+            let steps: [(String, String, String, Bool)] = [
+                ("mute", agentID, "muted", true), ("unmute", agentID, "muted", false),
+                ("hold", contactParticipantID, "on_hold", true), ("unhold", contactParticipantID, "on_hold", false),
+            ]
+            for (action, participant, field, expected) in steps {
+                let control = try await send(
+                    .POST, "/api/v1/cold-call/control/\(action)",
+                    json: ["conference_id": conferenceID, "participant_id": participant])
+                #expect(control.status == 202, "\(action): \(control.text)")
+                #expect(control.object["state"] as? String == (provider == .twilio ? "requested" : "confirmed"))
+                _ = try await waitForStatus(stack, conferenceID, "\(action) to be confirmed") { status in
+                    (status["participants"] as? [[String: Any]] ?? []).contains {
+                        $0["participant_id"] as? String == participant && $0[field] as? Bool == expected
+                    }
+                }
+            }
+
+            // End: the conference completes and every leg leaves; ending again is a no-op.
+            let end = try await send(.POST, "/api/v1/cold-call/end", json: ["conference_id": conferenceID])
+            #expect(end.status == 200, "\(end.text)")
+            status = try await waitForStatus(stack, conferenceID, "the end") { status in
+                status["status"] as? String == "completed"
+                    && (status["participants"] as? [[String: Any]] ?? []).allSatisfy { $0["left_at"] != nil }
+            }
+            #expect((status["duration_seconds"] as? Int).map { $0 >= 0 } == true)
+            let again = try await send(.POST, "/api/v1/cold-call/end", json: ["conference_id": conferenceID])
+            #expect(again.status == 200)
+            #expect(again.object["status"] as? String == "completed")
+
+            // The recording arrives on the contact's call; the agent logs the outcome.
+            var entry: [String: Any] = [:]
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .seconds(15) {
+                let log = try await send(.GET, "/api/v1/cold-call/calls")
+                entry = (log.object["calls"] as? [[String: Any]])?.first { $0["call_id"] as? String == callID } ?? [:]
+                if entry["recording_url"] != nil, entry["status"] as? String == "completed" { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect((entry["recording_url"] as? String)?.hasPrefix("https://") == true, "\(entry)")
+            #expect((entry["recording_duration_seconds"] as? Int).map { $0 >= 0 } == true)
+            let outcome = try await send(
+                .POST, "/api/v1/cold-call/calls/\(callID)/outcome",
+                json: ["outcome": "callback_requested", "notes": "wants a demo", "callback_at": "2026-12-01T15:00:00Z"])
+            #expect(outcome.status == 200, "\(outcome.text)")
+            let log = try await send(.GET, "/api/v1/cold-call/calls?outcome=callback_requested")
+            let logged = try #require((log.object["calls"] as? [[String: Any]])?.first)
+            #expect(logged["call_id"] as? String == callID)
+            #expect(logged["contact_id"] as? String == contactID)
+            #expect(logged["contact_name"] as? String == "Lovelace, Ada")
+            #expect(logged["outcome"] as? String == "callback_requested")
+            #expect(logged["notes"] as? String == "wants a demo")
+            #expect(logged["callback_at"] as? String == "2026-12-01T15:00:00Z")
+            #expect(logged["agent_client_id"] as? String == "agent-7")
+            #expect(logged["recording_url"] as? String == entry["recording_url"] as? String)
+            #expect(logged["status"] as? String == "completed")
+
+            // Exactly one provider conference was created for the session.
+            let requests = stack.simulator.requests()
+            switch provider {
+            case .twilio:
+                let conferences = stack.simulator.conferences().filter { $0.name == "sb-\(conferenceID)" }
+                #expect(conferences.count == 1)
+                #expect(conferences.first?.status == "completed")
+            default:
+                #expect(requests.filter { $0.method == "POST" && $0.path.hasSuffix("/v2/conferences") }.count == 1)
+                #expect(requests.filter { $0.method == "POST" && $0.path.hasSuffix("/actions/join") }.count == 1)
+            }
+
+            // No response and no log line carries a stored secret (or the SIP password Telnyx minted).
+            let secrets = stack.secrets + stack.simulator.telnyxCredentials().map(\.sipPassword)
+            for text in transcript.texts.withLock({ $0 }) + stack.logs.all {
+                for secret in secrets where !secret.isEmpty {
+                    #expect(!text.contains(secret), "a secret appeared in: \(text.prefix(200))")
+                }
+            }
+        }
+    }
+
+    // MARK: - Two legs answered at once, on two instances
+
+    @Test func twoLegsAnsweredAtOnceOnTwoInstancesCreateOneConference() async throws {
+        try await LiveStack.run(settings: Self.settings) { stack in
+            try await configureColdCalls(stack, .telnyx)
+            let account = try #require(stack.accounts.telnyx.first)
+            let harness = stack.harness
+            let organizationID = harness.acme.id
+            let conference = try await harness.dependencies.conferences.create(
+                organizationID: organizationID,
+                NewConference(
+                    provider: "telnyx", contactID: nil, contactName: nil, contactPhone: Self.contactPhone,
+                    fromNumber: account.numbers[0], createdBy: nil),
+                logger: TestDatabase.logger)
+
+            // Two legs dialed straight at the simulator, whose own events go nowhere: the test
+            // delivers their call.answered events itself, at the same moment, to two instances.
+            var legs: [String] = []
+            for to in [Self.contactPhone, "+14155550124"] {
+                let dialed = try await LiveStack.request(
+                    .POST, "\(stack.simulator.baseURLs.telnyx)/calls", key: account.apiKey,
+                    json: [
+                        "connection_id": account.connectionIDs[0], "to": to, "from": account.numbers[0],
+                        "webhook_url": "http://127.0.0.1:9/nowhere",
+                    ])
+                #expect(dialed.status == 200, "\(dialed.text)")
+                legs.append(try #require((dialed.object["data"] as? [String: Any])?["call_control_id"] as? String))
+            }
+            try await Task.sleep(for: .milliseconds(600))  // ring 50 ms + answer 100 ms, with room for a busy machine
+
+            let tokens = harness.dependencies.coldCalls
+            let events: [[UInt8]] = try zip(legs, [ConferenceToken.Role.contact, .agent]).map { leg, role in
+                let state = tokens.signedToken(
+                    organizationID: organizationID, conferenceID: conference.id, role: role,
+                    clientID: role == .agent ? "agent-7" : "")
+                return Array(
+                    try JSONSerialization.data(withJSONObject: [
+                        "data": [
+                            "record_type": "event", "event_type": "call.answered", "id": UUID().uuidString.lowercased(),
+                            "occurred_at": "2026-11-21T08:00:00Z",
+                            "payload": [
+                                "call_control_id": leg, "client_state": Data(state.utf8).base64EncodedString(),
+                                "connection_id": account.connectionIDs[0], "state": "answered",
+                            ],
+                        ],
+                        "meta": ["attempt": 1],
+                    ]))
+            }
+            func signed(_ body: [UInt8]) throws -> [(String, String)] {
+                let timestamp = String(Int(Date().timeIntervalSince1970))
+                let signature = try account.webhookSigningKey.signature(for: Data((timestamp + "|").utf8) + Data(body))
+                return [
+                    ("telnyx-signature-ed25519", Data(signature).base64EncodedString()), ("telnyx-timestamp", timestamp),
+                ]
+            }
+            let path = "/api/v1/telephony/webhooks/telnyx/\(organizationID.lowercasedString)/cold-call/events"
+
+            // Instance B: its own dependencies (pool, provider cache) on the same database and master keys.
+            let second = try AppDependencies.forTesting(
+                postgres: harness.postgres, configuration: stack.configuration, keyring: harness.keyring)
+            let instanceB = Application(router: buildRouter(second))
+            let headersA = try signed(events[0])
+            let headersB = try signed(events[1])
+            try await instanceB.test(.router) { client in
+                async let first = LiveStack.request(
+                    .POST, stack.baseURL + path, raw: ("application/json", String(decoding: events[0], as: UTF8.self)),
+                    headers: headersA)
+                var fields = HTTPFields()
+                fields[.contentType] = "application/json"
+                for (name, value) in headersB { fields[HTTPField.Name(name)!] = value }
+                let secondResponse = try await client.execute(
+                    uri: path, method: .post, headers: fields, body: ByteBuffer(bytes: events[1]))
+                let firstResponse = try await first
+                #expect(firstResponse.status == 204, "instance A: \(firstResponse.text)")
+                #expect(secondResponse.status == .noContent, "instance B: \(String(buffer: secondResponse.body))")
+            }
+
+            let requests = stack.simulator.requests()
+            #expect(requests.filter { $0.method == "POST" && $0.path.hasSuffix("/v2/conferences") }.count == 1)
+            #expect(requests.filter { $0.method == "POST" && $0.path.hasSuffix("/actions/join") }.count == 1)
+            let stored = try #require(
+                try await harness.dependencies.conferences.get(
+                    organizationID: organizationID, id: conference.id, logger: TestDatabase.logger))
+            #expect(stored.providerConferenceID != nil)
+            let participants = try await harness.dependencies.conferences.participants(
+                organizationID: organizationID, conferenceID: conference.id, logger: TestDatabase.logger)
+            #expect(Set(participants.map(\.providerCallID)) == Set(legs))
+            #expect(Set(participants.map(\.role)) == ["contact", "agent"])
+            #expect(stack.simulator.conferences().filter { $0.name == stored.name }.count == 1)
+        }
+    }
+
+    // MARK: - Refusals
+
+    @Test func aForgedAgentTokenIsNotAdmittedToTheConference() async throws {
+        try await LiveStack.run(settings: Self.settings) { stack in
+            try await configureColdCalls(stack, .twilio)
+            let initiated = try await stack.send(
+                .POST, "/api/v1/cold-call/initiate", key: stack.harness.acmeService, json: ["to_phone": Self.contactPhone])
+            #expect(initiated.status == 201, "\(initiated.text)")
+            let conferenceID = try #require(initiated.object["conference_id"] as? String)
+            _ = try await waitForStatus(stack, conferenceID, "the contact to join") { Self.joined($0, role: "contact") != nil }
+            // A browser with a valid Access Token for the account, but a conference token it made up.
+            let account = try #require(stack.accounts.twilio.first)
+            let key = try #require(account.apiKeys.first)
+            let application = try #require(account.applications.first)
+            var document = try TwilioConfiguration(document: [
+                "account_sid": .string(account.accountSID), "auth_token": .string(account.authToken),
+                "from_numbers": .array(account.numbers.map(JSONValue.string)), "api_key_sid": .string(key.sid),
+                "api_key_secret": .string(key.secret), "twiml_app_sid": .string(application.sid),
+            ])
+            document.fromNumbers = account.numbers
+            let forged = "cc1|\(stack.harness.acme.id.lowercasedString)|\(conferenceID)|agent|mallory|9999999999|AAAA"
+            let token = try await TwilioAccessToken.issue(
+                configuration: document, identity: "mallory", params: ["conference_token": forged], ttl: 600)
+            let connect = try await LiveStack.request(
+                .POST, "http://127.0.0.1:\(stack.simulator.port)/twilio/_sim/client-calls",
+                json: ["access_token": token, "params": [String: String]()])
+            #expect(connect.status == 201, "\(connect.text)")
+            try await Task.sleep(for: .milliseconds(500))
+            let status = try await stack.send(
+                .GET, "/api/v1/cold-call/status/\(conferenceID)", key: stack.harness.acmeService)
+            #expect(Self.participants(status.object, role: "agent").isEmpty, "\(status.text)")
+            let fetch = try #require(stack.simulator.twimlFetches().last)
+            #expect(fetch.responseBody.contains("<Hangup/>"))
+        }
+    }
+}
