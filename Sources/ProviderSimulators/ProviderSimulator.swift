@@ -20,7 +20,7 @@ public final class ProviderSimulator: Sendable {
         var serverTask: Task<Void, any Error>?
         var serviceGroup: ServiceGroup?
         var httpClient: HTTPClient?
-        var jobs: AsyncStream<LifecycleJob>.Continuation?
+        var jobs: AsyncStream<SimulatorJob>.Continuation?
         var used = false
     }
 
@@ -37,7 +37,7 @@ public final class ProviderSimulator: Sendable {
     ) {
         self.accounts = accounts
         self.logger = logger
-        self.store = SimulatorStore(settings: settings)
+        self.store = SimulatorStore(settings: settings, accounts: accounts)
     }
 
     /// Starts listening on 127.0.0.1 (port 0 = any free port); returns when the port is bound.
@@ -107,7 +107,7 @@ public final class ProviderSimulator: Sendable {
     private func prepare(
         port: Int, onRunning: @escaping @Sendable (Int) async -> Void
     ) throws -> (some ApplicationProtocol, @Sendable () async -> Void) {
-        let (jobs, jobsContinuation) = AsyncStream.makeStream(of: LifecycleJob.self)
+        let (jobs, jobsContinuation) = AsyncStream.makeStream(of: SimulatorJob.self)
         let client = try runtime.withLock { runtime -> HTTPClient in
             guard !runtime.used else { throw ProviderSimulatorError.alreadyStarted }
             let client = HTTPClient(
@@ -149,6 +149,8 @@ public final class ProviderSimulator: Sendable {
             }
             return (runtime.serverTask, runtime.serviceGroup, runtime.httpClient, runtime.jobs)
         }
+        // Stalled requests answer now instead of holding the graceful shutdown.
+        store.stop()
         store.setJobs(nil)
         jobs?.finish()
         if let task {
@@ -206,7 +208,29 @@ public final class ProviderSimulator: Sendable {
         return store.webhooks
     }
 
-    /// Changes how calls placed from now on behave.
+    /// Every TwiML request the simulated Twilio made (call `Url`s, application voice URLs), oldest first; these are
+    /// not in `webhooks()`.
+    public func twimlFetches() -> [TwiMLFetch] {
+        store.twimlFetches
+    }
+
+    /// Every Twilio and Telnyx conference, in creation order, with everyone who ever joined.
+    public func conferences() -> [SimulatedConferenceSnapshot] {
+        store.read { world in world.conferenceOrder.compactMap { world.conferences[$0]?.snapshot } }
+    }
+
+    /// Every Telnyx telephony credential created through the API, in creation order.
+    public func telnyxCredentials() -> [TelnyxCredentialSnapshot] {
+        store.read { world in
+            world.telnyxCredentialOrder.compactMap { world.telnyxCredentials[$0] }.map {
+                TelnyxCredentialSnapshot(
+                    id: $0.id, connectionID: $0.connectionID, sipUsername: $0.sipUsername, sipPassword: $0.sipPassword,
+                    expiresAt: $0.expiresAt)
+            }
+        }
+    }
+
+    /// Changes how calls placed from now on behave; `apiFault` applies at once, also to requests already stalled.
     public func update(settings: CallScenarioSettings) {
         store.settings = settings
     }

@@ -44,6 +44,18 @@ enum LifecycleEvent: Sendable, Equatable {
     case ended(CallEnd)
 }
 
+/// What Twilio does with a call once it is answered.
+enum TwilioInstructions: Sendable {
+    /// Fetch TwiML from `url` with `method` (a call created with `Url`).
+    case url(String, method: String)
+    /// Execute this TwiML without a fetch (a call created with `Twiml`).
+    case twiml(String)
+    /// Fetch the application's voice URL (a call created with `ApplicationSid`).
+    case application(String)
+    /// Fetch the TwiML app's voice URL for a browser client's call, with the request already built.
+    case clientApplication(url: String, method: String, parameters: [(String, String)])
+}
+
 /// Twilio-specific call parameters.
 struct TwilioCallDetails: Sendable {
     var statusCallback: String?
@@ -51,6 +63,15 @@ struct TwilioCallDetails: Sendable {
     var statusCallbackEvents: Set<String>
     var phoneNumberSID: String?
     var sequenceNumber: Int = 0
+    /// "outbound-api" for calls placed through the REST API, "inbound" for browser client legs.
+    var direction: String = "outbound-api"
+    /// What to execute on answer; nil executes nothing.
+    var instructions: TwilioInstructions?
+    /// `Record=true`: a recording is made from answer to end.
+    var record: Bool = false
+    var recordingStatusCallback: String?
+    var recordingStatusCallbackMethod: String = "POST"
+    var recordingStatusCallbackEvents: Set<String> = ["completed"]
 }
 
 /// Telnyx-specific call parameters.
@@ -60,6 +81,10 @@ struct TelnyxCallDetails: Sendable {
     var connectionID: String
     var clientState: String?
     var webhookURL: String?
+    /// "outgoing" for dialed legs, "incoming" for WebRTC legs.
+    var direction: String = "outgoing"
+    /// `record: record-from-answer`: the format (`mp3` or `wav`) and channels (`single` or `dual`) of the recording.
+    var recording: (format: String, channels: String)?
 }
 
 /// Vonage-specific call parameters.
@@ -140,7 +165,8 @@ struct SimulatedCall: Sendable {
             ringingAt = date
         case .answered:
             phase = .answered
-            answeredAt = date
+            // An inbound leg answered through the API keeps the moment it was answered.
+            answeredAt = answeredAt ?? date
         case .ended(let end):
             phase = .ended(end)
             endedAt = date
@@ -150,8 +176,12 @@ struct SimulatedCall: Sendable {
 
     /// Ends the call through the API; nil when it had already ended.
     mutating func hangUpByAPI(at date: Date) -> CallEnd? {
+        finish(answeredAt == nil ? .canceled : .hungUpByCaller, at: date)
+    }
+
+    /// Ends the call as `end` unless it already ended; returns the end when it applied.
+    mutating func finish(_ end: CallEnd, at date: Date) -> CallEnd? {
         guard !hasEnded else { return nil }
-        let end: CallEnd = answeredAt == nil ? .canceled : .hungUpByCaller
         phase = .ended(end)
         endedAt = date
         return end

@@ -20,21 +20,44 @@ public struct SimulatorAccounts: Sendable {
             }
         }
 
+        /// A TwiML application: where Twilio fetches TwiML for calls made through it (e.g. browser clients).
+        public struct Application: Sendable, Equatable {
+            /// `AP` followed by 32 hex digits.
+            public var sid: String
+            /// The voice URL; nil until one is set (browser calls through it are refused until then).
+            public var voiceURL: String?
+            /// "POST" or "GET".
+            public var voiceMethod: String
+
+            /// Creates an application.
+            public init(sid: String, voiceURL: String? = nil, voiceMethod: String = "POST") {
+                self.sid = sid
+                self.voiceURL = voiceURL
+                self.voiceMethod = voiceMethod
+            }
+        }
+
         /// `AC` followed by 32 lowercase hex digits.
         public var accountSID: String
         /// 32 hex digits.
         public var authToken: String
         /// E.164 numbers the account owns; calls may only come from these.
         public var numbers: [String]
-        /// API keys accepted in place of the auth token.
+        /// API keys accepted in place of the auth token; they also sign access tokens.
         public var apiKeys: [APIKey]
+        /// TwiML applications; the REST API changes their voice URLs in the simulator, not here.
+        public var applications: [Application]
 
         /// Creates a Twilio account.
-        public init(accountSID: String, authToken: String, numbers: [String], apiKeys: [APIKey] = []) {
+        public init(
+            accountSID: String, authToken: String, numbers: [String], apiKeys: [APIKey] = [],
+            applications: [Application] = []
+        ) {
             self.accountSID = accountSID
             self.authToken = authToken
             self.numbers = numbers
             self.apiKeys = apiKeys
+            self.applications = applications
         }
     }
 
@@ -46,12 +69,14 @@ public struct SimulatorAccounts: Sendable {
         public var connectionIDs: [String]
         /// E.164 numbers the account owns.
         public var numbers: [String]
-        /// Credential (SIP/WebRTC) connection ids; listed but not usable for dialing.
+        /// Credential (SIP/WebRTC) connection ids; not usable for dialing, but telephony credentials live on them.
         public var credentialConnectionIDs: [String]
         /// The Ed25519 key that signs this account's webhooks.
         public var webhookSigningKey: Curve25519.Signing.PrivateKey
         /// Where webhooks go when a call names no `webhook_url` (the connection's configured URL).
         public var connectionWebhookURL: String?
+        /// Where the credential connections' call events (WebRTC legs) go until `PATCH /credential_connections` says.
+        public var credentialConnectionWebhookURL: String?
 
         /// The webhook public key as Telnyx shows it: base64 of the 32 raw bytes.
         public var publicKeyBase64: String {
@@ -65,7 +90,8 @@ public struct SimulatorAccounts: Sendable {
             numbers: [String],
             credentialConnectionIDs: [String] = [],
             webhookSigningKey: Curve25519.Signing.PrivateKey = .init(),
-            connectionWebhookURL: String? = nil
+            connectionWebhookURL: String? = nil,
+            credentialConnectionWebhookURL: String? = nil
         ) {
             self.apiKey = apiKey
             self.connectionIDs = connectionIDs
@@ -73,6 +99,7 @@ public struct SimulatorAccounts: Sendable {
             self.credentialConnectionIDs = credentialConnectionIDs
             self.webhookSigningKey = webhookSigningKey
             self.connectionWebhookURL = connectionWebhookURL
+            self.credentialConnectionWebhookURL = credentialConnectionWebhookURL
         }
     }
 
@@ -150,7 +177,8 @@ public struct SimulatorAccounts: Sendable {
         self.plivo = plivo
     }
 
-    /// Fresh random accounts, one per provider, with numbers `+1415555xxxx`; also returns each Vonage application's private key PEM.
+    /// Fresh random accounts, one per provider, with numbers `+1415555xxxx` (Twilio: one API key and one application
+    /// without a voice URL; Telnyx: one credential connection); also returns each Vonage application's private key PEM.
     public static func random() throws -> (accounts: SimulatorAccounts, vonagePrivateKeyPEM: [String]) {
         let applicationKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         var numbers = randomNumbers(count: 8).makeIterator()
@@ -160,7 +188,8 @@ public struct SimulatorAccounts: Sendable {
             accountSID: "AC" + RandomIdentifier.hex(32),
             authToken: RandomIdentifier.hex(32),
             numbers: [nextNumber(), nextNumber()],
-            apiKeys: [.init(sid: "SK" + RandomIdentifier.hex(32), secret: RandomIdentifier.alphanumeric(32))]
+            apiKeys: [.init(sid: "SK" + RandomIdentifier.hex(32), secret: RandomIdentifier.alphanumeric(32))],
+            applications: [.init(sid: "AP" + RandomIdentifier.hex(32))]
         )
         let telnyx = Telnyx(
             apiKey: "KEY" + RandomIdentifier.hex(32).uppercased() + "_" + RandomIdentifier.alphanumeric(22),

@@ -10,6 +10,8 @@ public struct SimulatorBaseURLs: Sendable, Equatable {
     public var vonageRest: String
     /// In place of `https://api.plivo.com/v1`.
     public var plivo: String
+    /// The simulator's own settings route: `POST {"api_fault": "none" | "stall" | "server_error"}` here.
+    public var settings: String
 
     /// The base URLs of a simulator listening on `127.0.0.1:port`.
     public init(port: Int) {
@@ -19,5 +21,6 @@ public struct SimulatorBaseURLs: Sendable, Equatable {
         vonage = root + "/vonage"
         vonageRest = root + "/vonage-rest"
         plivo = root + "/plivo/v1"
+        settings = root + "/_sim/settings"
     }
 }

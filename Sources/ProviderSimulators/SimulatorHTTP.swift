@@ -86,6 +86,9 @@ struct OutgoingResponse: Sendable {
     }
 }
 
+/// A refusal is a response: validation returns it as the failure of a `Result`.
+extension OutgoingResponse: Error {}
+
 /// Whether a webhook URL points at this machine; the simulators deliver nowhere else.
 func isLoopbackURL(_ text: String) -> Bool {
     guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",

@@ -5,6 +5,8 @@ import Foundation
 struct TelnyxAPI: WebhookSource {
     let accounts: [SimulatorAccounts.Telnyx]
     let store: SimulatorStore
+    /// Signs the login tokens this simulator issues for telephony credentials (HS512).
+    let tokenSecret: [UInt8] = (0..<32).map { _ in UInt8.random(in: 0...255) }
 
     private static let machineDetectionModes: Set<String> = [
         "premium", "detect", "detect_beep", "detect_words", "greeting_end", "disabled",
@@ -12,6 +14,9 @@ struct TelnyxAPI: WebhookSource {
 
     /// Answers a request whose path followed `/telnyx`.
     func handle(_ request: IncomingRequest, route: [String]) async -> OutgoingResponse {
+        if route.first == "_sim" {
+            return handleSimulatorRoute(request, route: Array(route.dropFirst()))
+        }
         guard route.first == "v2" else { return Self.notFound() }
         guard let token = request.bearerToken, let account = accounts.first(where: { $0.apiKey == token }) else {
             return Self.error(
@@ -26,7 +31,11 @@ struct TelnyxAPI: WebhookSource {
             guard let call = ownedCall(rest[1], account: account) else { return Self.notFound() }
             return .json(200, ["data": callObject(call)])
         case ("POST", 4) where rest[0] == "calls" && rest[2] == "actions":
-            return action(rest[3], callControlID: rest[1], account: account)
+            return action(rest[3], callControlID: rest[1], request: request, account: account)
+        case (_, _) where rest.first == "conferences":
+            return handleConferences(request, rest: Array(rest.dropFirst()), account: account)
+        case (_, _) where rest.first == "telephony_credentials" || rest.first == "credential_connections":
+            return handleCredentials(request, rest: rest, account: account)
         case ("GET", 1) where rest[0] == "phone_numbers":
             return listNumbers(account)
         case ("GET", 1) where rest[0] == "balance":
@@ -55,17 +64,20 @@ struct TelnyxAPI: WebhookSource {
         return .json(status, ["errors": [.object(entry)]])
     }
 
-    private static func notFound() -> OutgoingResponse {
+    /// Telnyx's 404.
+    static func notFound() -> OutgoingResponse {
         error(404, code: "10005", title: "Resource not found", detail: "The requested resource or URL could not be found.")
     }
 
-    private static func missing(_ name: String) -> OutgoingResponse {
+    /// A required parameter is missing (422, 10004).
+    static func missing(_ name: String) -> OutgoingResponse {
         error(
             422, code: "10004", title: "Missing required parameter",
             detail: "The '\(name)' parameter is required.", pointer: "/\(name)")
     }
 
-    private static func invalid(_ name: String, _ detail: String) -> OutgoingResponse {
+    /// A parameter has an invalid value (422, 10015).
+    static func invalid(_ name: String, _ detail: String) -> OutgoingResponse {
         error(422, code: "10015", title: "Invalid value for parameter", detail: detail, pointer: "/\(name)")
     }
 
@@ -140,15 +152,26 @@ struct TelnyxAPI: WebhookSource {
         if let record = fields["record"], record.stringValue != "record-from-answer" {
             return Self.invalid("record", "record must be record-from-answer.")
         }
+        if let format = fields["record_format"], !["mp3", "wav"].contains(format.stringValue ?? "") {
+            return Self.invalid("record_format", "record_format must be mp3 or wav.")
+        }
+        if let channels = fields["record_channels"], !["single", "dual"].contains(channels.stringValue ?? "") {
+            return Self.invalid("record_channels", "record_channels must be single or dual.")
+        }
         if let detection = fields["answering_machine_detection"],
             !(detection.stringValue.map(Self.machineDetectionModes.contains) ?? false)
         {
             return Self.invalid("answering_machine_detection", "answering_machine_detection is not a known mode.")
         }
 
-        let details = TelnyxCallDetails(
+        var details = TelnyxCallDetails(
             callLegID: RandomIdentifier.uuid(), callSessionID: RandomIdentifier.uuid(), connectionID: connectionID,
             clientState: clientState, webhookURL: webhookURL)
+        if fields["record"] != nil {
+            details.recording = (
+                fields["record_format"]?.stringValue ?? "mp3", fields["record_channels"]?.stringValue ?? "single"
+            )
+        }
         let call = SimulatedCall(
             key: CallKey(provider: .telnyx, id: "v3:" + RandomIdentifier.base64URL(bytes: 40)), accountID: account.apiKey,
             from: from, to: destinations[0], createdAt: Date(), details: .telnyx(details))
@@ -160,25 +183,69 @@ struct TelnyxAPI: WebhookSource {
         return store.placeTelnyx(call, commandKey: commandKey, response: response, now: Date()) ?? response
     }
 
-    private func action(_ name: String, callControlID: String, account: SimulatorAccounts.Telnyx) -> OutgoingResponse {
+    /// `POST /calls/{id}/actions/{name}`: hangup, or answer (which only inbound legs need).
+    private func action(
+        _ name: String, callControlID: String, request: IncomingRequest, account: SimulatorAccounts.Telnyx
+    ) -> OutgoingResponse {
         guard ["hangup", "answer"].contains(name) else { return Self.notFound() }
         guard let call = ownedCall(callControlID, account: account) else {
-            return Self.error(
-                422, code: "90015", title: "Invalid Call Control ID",
-                detail: "The call_control_id provided was not valid.", pointer: "/call_control_id")
+            return Self.invalidCallControlID()
         }
-        let ended = Self.error(
-            422, code: "90018", title: "Call has already ended",
-            detail: "This call is no longer active and can't receive commands.")
-        guard !call.hasEnded else { return ended }
+        guard !call.hasEnded else { return Self.callEnded() }
         if name == "hangup" {
-            guard store.hangUp(call.key)?.end != nil else { return ended }
+            guard store.hangUp(call.key)?.end != nil else { return Self.callEnded() }
+            leaveConference(call.key)
+            return .json(200, ["data": ["result": "ok"]])
         }
-        // Answering applies to inbound legs; an outbound leg just acknowledges it.
+        guard case .telnyx(let details) = call.details, details.direction == "incoming" else {
+            // Answering applies to inbound legs; an outbound leg just acknowledges it.
+            return .json(200, ["data": ["result": "ok"]])
+        }
+        return answerIncoming(call, request: request)
+    }
+
+    /// Answers a parked inbound (WebRTC) leg; `client_state` in the body replaces the leg's.
+    private func answerIncoming(_ call: SimulatedCall, request: IncomingRequest) -> OutgoingResponse {
+        let fields = request.json?.objectValue ?? [:]
+        let clientState = fields["client_state"]?.stringValue
+        if let clientState, Data(base64Encoded: clientState) == nil {
+            return Self.invalid("client_state", "client_state must be a valid Base-64 encoded string.")
+        }
+        let answered = store.update(call.key) { call -> Bool in
+            guard !call.hasEnded, call.answeredAt == nil, case .telnyx(var details) = call.details else { return false }
+            if let clientState { details.clientState = clientState }
+            call.details = .telnyx(details)
+            call.phase = .answered
+            call.answeredAt = Date()
+            return true
+        }
+        guard let answered else { return Self.invalidCallControlID() }
+        guard answered.0 else {
+            if answered.1.hasEnded { return Self.callEnded() }
+            return Self.error(
+                422, code: "10015", title: "Call already answered",
+                detail: "This call has already been answered and can't be answered again.")
+        }
+        store.announceAnswer(call.key)
         return .json(200, ["data": ["result": "ok"]])
     }
 
-    private func ownedCall(_ callControlID: String, account: SimulatorAccounts.Telnyx) -> SimulatedCall? {
+    /// A call control id that is unknown or another account's (422, 90015).
+    static func invalidCallControlID() -> OutgoingResponse {
+        error(
+            422, code: "90015", title: "Invalid Call Control ID",
+            detail: "The call_control_id provided was not valid.", pointer: "/call_control_id")
+    }
+
+    /// A command for a call that has ended (422, 90018).
+    static func callEnded() -> OutgoingResponse {
+        error(
+            422, code: "90018", title: "Call has already ended",
+            detail: "This call is no longer active and can't receive commands.")
+    }
+
+    /// The account's call with this call control id.
+    func ownedCall(_ callControlID: String, account: SimulatorAccounts.Telnyx) -> SimulatedCall? {
         guard let call = store.call(CallKey(provider: .telnyx, id: callControlID)), call.accountID == account.apiKey
         else { return nil }
         return call
@@ -222,22 +289,35 @@ struct TelnyxAPI: WebhookSource {
 
     // MARK: - Webhooks
 
+    /// Where a leg's events go: its `webhook_url`, else its connection's URL (a credential connection's as last set).
+    static func webhookURL(
+        _ details: TelnyxCallDetails, account: SimulatorAccounts.Telnyx, credentialConnectionWebhooks: [String: String]
+    ) -> String? {
+        if let url = details.webhookURL { return url }
+        if account.credentialConnectionIDs.contains(details.connectionID) {
+            return credentialConnectionWebhooks[details.connectionID]
+        }
+        return account.connectionWebhookURL
+    }
+
     func webhooks(for event: LifecycleEvent, call: SimulatedCall) async -> [PreparedWebhook] {
         guard case .telnyx(let details) = call.details,
             let account = accounts.first(where: { $0.apiKey == call.accountID }),
-            let url = details.webhookURL ?? account.connectionWebhookURL
+            let url = Self.webhookURL(
+                details, account: account, credentialConnectionWebhooks: store.read(\.credentialConnectionWebhooks))
         else { return [] }
         var payload: [String: JSONValue] = [
             "call_control_id": .string(call.key.id), "call_leg_id": .string(details.callLegID),
             "call_session_id": .string(details.callSessionID), "client_state": .optional(details.clientState),
             "connection_id": .string(details.connectionID), "from": .string(call.from), "to": .string(call.to),
-            "direction": "outgoing", "start_time": .string(Timestamp.iso8601(call.createdAt)),
+            "direction": .string(details.direction), "start_time": .string(Timestamp.iso8601(call.createdAt)),
         ]
         let eventType: String
         switch event {
         case .initiated:
             eventType = "call.initiated"
-            payload["state"] = "bridging"
+            // An inbound leg waits, parked, for an answer command.
+            payload["state"] = details.direction == "incoming" ? "parked" : "bridging"
         case .ringing:
             // Telnyx has no ringing event for outbound Call Control legs.
             return []
@@ -248,15 +328,43 @@ struct TelnyxAPI: WebhookSource {
             eventType = "call.hangup"
             payload["state"] = "hangup"
             payload["end_time"] = .string(Timestamp.iso8601(call.endedAt ?? Date()))
-            let (cause, source, sip) = Self.hangup(end)
+            let (cause, source, sip) = Self.hangup(end, incoming: details.direction == "incoming")
             payload["hangup_cause"] = .string(cause)
             payload["hangup_source"] = .string(source)
             payload["sip_hangup_cause"] = .string(sip)
         }
+        var webhooks = [signedEvent(eventType, payload: payload, url: url, account: account)]
+        // A leg dialed with record-from-answer reports its recording after its hangup.
+        if case .ended = event, let recording = details.recording, let answeredAt = call.answeredAt {
+            let id = RandomIdentifier.uuid()
+            let file = "https://recordings.telnyx-simulator.invalid/\(id)/recording.\(recording.format)"
+            let recordingPayload: [String: JSONValue] = [
+                "call_control_id": .string(call.key.id), "call_leg_id": .string(details.callLegID),
+                "call_session_id": .string(details.callSessionID), "client_state": .optional(details.clientState),
+                "connection_id": .string(details.connectionID), "channels": .string(recording.channels),
+                "format": .string(recording.format), "recording_id": .string(id),
+                "recording_started_at": .string(Timestamp.iso8601(answeredAt)),
+                "recording_ended_at": .string(Timestamp.iso8601(call.endedAt ?? Date())),
+                "recording_urls": [
+                    "mp3": recording.format == "mp3" ? .string(file) : nil,
+                    "wav": recording.format == "wav" ? .string(file) : nil,
+                ],
+                "public_recording_urls": ["mp3": nil, "wav": nil],
+            ]
+            webhooks.append(signedEvent("call.recording.saved", payload: recordingPayload, url: url, account: account))
+        }
+        return webhooks
+    }
+
+    /// An event as Telnyx sends it: `{"data": {…, "payload"}, "meta"}`, signed with Ed25519 over `timestamp|body`.
+    func signedEvent(
+        _ eventType: String, payload: [String: JSONValue], url: String, account: SimulatorAccounts.Telnyx,
+        occurredAt: Date = Date()
+    ) -> PreparedWebhook {
         let body: JSONValue = [
             "data": [
                 "record_type": "event", "event_type": .string(eventType), "id": .string(RandomIdentifier.uuid()),
-                "occurred_at": .string(Timestamp.iso8601(Date())), "payload": .object(payload),
+                "occurred_at": .string(Timestamp.iso8601(occurredAt)), "payload": .object(payload),
             ],
             "meta": ["attempt": 1, "delivered_to": .string(url)],
         ]
@@ -269,13 +377,15 @@ struct TelnyxAPI: WebhookSource {
             ("Content-Type", "application/json"), ("User-Agent", "telnyx-webhooks"),
             ("telnyx-signature-ed25519", signature), ("telnyx-timestamp", timestamp),
         ]
-        return [PreparedWebhook(provider: .telnyx, url: url, method: "POST", headers: headers, body: bytes)]
+        return PreparedWebhook(provider: .telnyx, url: url, method: "POST", headers: headers, body: bytes)
     }
 
-    private static func hangup(_ end: CallEnd) -> (cause: String, source: String, sip: String) {
+    /// `.completed` means the far end hung up and `.hungUpByCaller` the API did; on an inbound leg the far end is the
+    /// caller and the API side the callee.
+    private static func hangup(_ end: CallEnd, incoming: Bool) -> (cause: String, source: String, sip: String) {
         switch end {
-        case .completed: return ("normal_clearing", "callee", "200")
-        case .hungUpByCaller: return ("normal_clearing", "caller", "200")
+        case .completed: return ("normal_clearing", incoming ? "caller" : "callee", "200")
+        case .hungUpByCaller: return ("normal_clearing", incoming ? "callee" : "caller", "200")
         case .canceled: return ("originator_cancel", "caller", "487")
         case .busy: return ("user_busy", "callee", "486")
         case .noAnswer: return ("timeout", "unknown", "408")

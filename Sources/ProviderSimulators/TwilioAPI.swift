@@ -6,11 +6,15 @@ struct TwilioAPI: WebhookSource {
     let accounts: [SimulatorAccounts.Twilio]
     let store: SimulatorStore
 
-    private static let apiVersion = "2010-04-01"
+    static let apiVersion = "2010-04-01"
     private static let callbackEvents: Set<String> = ["initiated", "ringing", "answered", "completed"]
+    private static let recordingCallbackEvents: Set<String> = ["in-progress", "completed", "absent"]
 
     /// Answers a request whose path followed `/twilio`.
     func handle(_ request: IncomingRequest, route: [String]) async -> OutgoingResponse {
+        if route.first == "_sim" {
+            return handleSimulatorRoute(request, route: Array(route.dropFirst()))
+        }
         let resourcePath = "/" + route.joined(separator: "/")
         guard route.count >= 3, route[0] == Self.apiVersion, route[1] == "Accounts" else {
             return Self.notFound(resourcePath)
@@ -49,6 +53,17 @@ struct TwilioAPI: WebhookSource {
             guard method == "GET" else { return Self.methodNotAllowed() }
             return listNumbers(account, filter: request.queryParameters.first { $0.0 == "PhoneNumber" }?.1)
         }
+        if let response = handleConferences(request, rest: rest, account: account, path: resourcePath) {
+            return response
+        }
+        if rest.count == 2, rest[0] == "Applications", rest[1].hasSuffix(".json") {
+            let sid = String(rest[1].dropLast(5))
+            switch method {
+            case "GET": return application(sid, account: account, path: resourcePath)
+            case "POST": return updateApplication(request, sid: sid, account: account, path: resourcePath)
+            default: return Self.methodNotAllowed()
+            }
+        }
         return Self.notFound(resourcePath)
     }
 
@@ -83,15 +98,18 @@ struct TwilioAPI: WebhookSource {
         return response
     }
 
-    private static func methodNotAllowed() -> OutgoingResponse {
+    /// Twilio's 405.
+    static func methodNotAllowed() -> OutgoingResponse {
         error(405, code: 20004, message: "Method not allowed")
     }
 
-    private static func notFound(_ path: String) -> OutgoingResponse {
+    /// Twilio's 404 (code 20404).
+    static func notFound(_ path: String) -> OutgoingResponse {
         error(404, code: 20404, message: "The requested resource \(path) was not found")
     }
 
-    private static func invalidParameter(_ message: String) -> OutgoingResponse {
+    /// A 400 for an invalid parameter (code 20001).
+    static func invalidParameter(_ message: String) -> OutgoingResponse {
         error(400, code: 20001, message: message)
     }
 
@@ -158,16 +176,33 @@ struct TwilioAPI: WebhookSource {
         if let record = value("Record"), !["true", "false"].contains(record.lowercased()) {
             return Self.invalidParameter("Record must be true or false")
         }
+        let recordingEvents = parameters.filter { $0.0 == "RecordingStatusCallbackEvent" }
+            .flatMap { $0.1.split(whereSeparator: { $0 == " " || $0 == "," }).map { String($0).lowercased() } }
+        if let unknown = recordingEvents.first(where: { !Self.recordingCallbackEvents.contains($0) }) {
+            return Self.invalidParameter(
+                "RecordingStatusCallbackEvent must be in-progress, completed or absent, not \(unknown)")
+        }
         if let detection = value("MachineDetection"), !["Enable", "DetectMessageEnd"].contains(detection) {
             return Self.invalidParameter("MachineDetection must be Enable or DetectMessageEnd")
         }
 
-        let details = TwilioCallDetails(
+        var details = TwilioCallDetails(
             statusCallback: value("StatusCallback"),
             statusCallbackMethod: value("StatusCallbackMethod")?.uppercased() ?? "POST",
             // Without StatusCallbackEvent Twilio reports only the end of the call.
             statusCallbackEvents: requestedEvents.isEmpty ? ["completed"] : Set(requestedEvents),
             phoneNumberSID: Self.phoneNumberSID(account: account.accountSID, number: from))
+        if let url = value("Url") {
+            details.instructions = .url(url, method: value("Method")?.uppercased() ?? "POST")
+        } else if let twiml = value("Twiml") {
+            details.instructions = .twiml(twiml)
+        } else if let application = value("ApplicationSid") {
+            details.instructions = .application(application)
+        }
+        details.record = value("Record")?.lowercased() == "true"
+        details.recordingStatusCallback = value("RecordingStatusCallback")
+        details.recordingStatusCallbackMethod = value("RecordingStatusCallbackMethod")?.uppercased() ?? "POST"
+        if !recordingEvents.isEmpty { details.recordingStatusCallbackEvents = Set(recordingEvents) }
         let call = SimulatedCall(
             key: CallKey(provider: .twilio, id: "CA" + RandomIdentifier.hex(32)), accountID: account.accountSID,
             from: from, to: to, createdAt: Date(), details: .twilio(details))
@@ -185,11 +220,15 @@ struct TwilioAPI: WebhookSource {
         let redirects = parameters.contains { ($0.0 == "Url" || $0.0 == "Twiml") && !$0.1.isEmpty }
         switch status {
         case "completed"?:
-            return .json(200, resource(store.hangUp(key)?.call ?? call))
+            let ended = store.hangUp(key)?.call ?? call
+            leaveConference(key)
+            return .json(200, resource(ended))
         case "canceled"?:
             // Canceling only affects calls not yet answered.
             guard call.answeredAt == nil else { return .json(200, resource(call)) }
-            return .json(200, resource(store.hangUp(key)?.call ?? call))
+            let ended = store.hangUp(key)?.call ?? call
+            leaveConference(key)
+            return .json(200, resource(ended))
         case let other?:
             return Self.invalidParameter("Status must be canceled or completed, not \(other)")
         case nil where redirects:
@@ -228,17 +267,22 @@ struct TwilioAPI: WebhookSource {
         }
     }
 
-    private func resource(_ call: SimulatedCall) -> JSONValue {
+    /// The Call resource as Twilio returns it.
+    func resource(_ call: SimulatedCall) -> JSONValue {
         let uri = "/\(Self.apiVersion)/Accounts/\(call.accountID)/Calls/\(call.key.id)"
         var phoneNumberSID: String?
-        if case .twilio(let details) = call.details { phoneNumberSID = details.phoneNumberSID }
+        var direction = "outbound-api"
+        if case .twilio(let details) = call.details {
+            phoneNumberSID = details.phoneNumberSID
+            direction = details.direction
+        }
         let updated = [call.createdAt, call.ringingAt, call.answeredAt, call.endedAt].compactMap { $0 }.max() ?? call.createdAt
         let started: Date? = call.phase == .queued ? nil : call.createdAt
         return [
             "account_sid": .string(call.accountID), "annotation": nil, "answered_by": nil,
             "api_version": .string(Self.apiVersion), "caller_name": nil,
             "date_created": .string(Timestamp.rfc2822(call.createdAt)), "date_updated": .string(Timestamp.rfc2822(updated)),
-            "direction": "outbound-api", "duration": call.hasEnded ? .string(String(call.durationSeconds)) : nil,
+            "direction": .string(direction), "duration": call.hasEnded ? .string(String(call.durationSeconds)) : nil,
             "end_time": .optional(call.endedAt.map(Timestamp.rfc2822)), "forwarded_from": nil,
             "from": .string(call.from), "from_formatted": .string(Self.formatted(call.from)), "group_sid": nil,
             "parent_call_sid": nil, "phone_number_sid": .optional(phoneNumberSID), "price": nil, "price_unit": "USD",
@@ -308,7 +352,7 @@ struct TwilioAPI: WebhookSource {
         return "PN" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
-    private static func isSID(_ text: String, prefix: String) -> Bool {
+    static func isSID(_ text: String, prefix: String) -> Bool {
         text.count == 34 && text.hasPrefix(prefix)
             && text.dropFirst(2).allSatisfy { $0.isHexDigit && ($0.isNumber || $0.isLowercase) }
     }
@@ -324,9 +368,26 @@ struct TwilioAPI: WebhookSource {
     // MARK: - Status callbacks
 
     func webhooks(for event: LifecycleEvent, call: SimulatedCall) async -> [PreparedWebhook] {
-        guard case .twilio(let details) = call.details, let callback = details.statusCallback,
+        guard case .twilio(let details) = call.details,
             let account = accounts.first(where: { $0.accountSID == call.accountID })
         else { return [] }
+        var webhooks: [PreparedWebhook] = []
+        if let callback = details.statusCallback,
+            let webhook = statusCallback(event, call: call, callback: callback, account: account)
+        {
+            webhooks.append(webhook)
+        }
+        // A recording made from answer to end is reported once the call has ended.
+        if case .ended = event, let recording = recordingCallback(call, account: account) {
+            webhooks.append(recording)
+        }
+        return webhooks
+    }
+
+    private func statusCallback(
+        _ event: LifecycleEvent, call: SimulatedCall, callback: String, account: SimulatorAccounts.Twilio
+    ) -> PreparedWebhook? {
+        guard case .twilio(let details) = call.details else { return nil }
         let eventName: String
         switch event {
         case .initiated: eventName = "initiated"
@@ -334,7 +395,7 @@ struct TwilioAPI: WebhookSource {
         case .answered: eventName = "answered"
         case .ended: eventName = "completed"
         }
-        guard details.statusCallbackEvents.contains(eventName) else { return [] }
+        guard details.statusCallbackEvents.contains(eventName) else { return nil }
 
         // Sequence numbers count the callbacks actually sent for the call, from 0.
         let sequence =
@@ -350,7 +411,7 @@ struct TwilioAPI: WebhookSource {
         let callStatus = eventName == "initiated" ? "initiated" : Self.status(call)
         var parameters: [(String, String)] = [
             ("AccountSid", call.accountID), ("ApiVersion", Self.apiVersion), ("CallSid", call.key.id),
-            ("CallStatus", callStatus), ("Called", call.to), ("Caller", call.from), ("Direction", "outbound-api"),
+            ("CallStatus", callStatus), ("Called", call.to), ("Caller", call.from), ("Direction", details.direction),
             ("From", call.from), ("To", call.to), ("Timestamp", Timestamp.rfc2822(Date())),
             ("SequenceNumber", String(sequence)), ("CallbackSource", "call-progress-events"),
         ]
@@ -361,26 +422,48 @@ struct TwilioAPI: WebhookSource {
                 ("SipResponseCode", Self.sipResponseCode(end)),
             ]
         }
+        return Self.signedRequest(
+            url: callback, method: details.statusCallbackMethod, parameters: parameters, authToken: account.authToken)
+    }
 
+    /// `RecordingStatusCallback` for an answered call created with `Record=true`, once it has ended.
+    private func recordingCallback(_ call: SimulatedCall, account: SimulatorAccounts.Twilio) -> PreparedWebhook? {
+        guard case .twilio(let details) = call.details, details.record, let answeredAt = call.answeredAt,
+            let callback = details.recordingStatusCallback, details.recordingStatusCallbackEvents.contains("completed")
+        else { return nil }
+        let recordingSID = "RE" + RandomIdentifier.hex(32)
+        let seconds = max(1, Int((call.endedAt ?? Date()).timeIntervalSince(answeredAt).rounded()))
+        let parameters: [(String, String)] = [
+            ("AccountSid", call.accountID), ("CallSid", call.key.id), ("RecordingSid", recordingSID),
+            (
+                "RecordingUrl",
+                "https://api.twilio.com/\(Self.apiVersion)/Accounts/\(call.accountID)/Recordings/\(recordingSID)"
+            ),
+            ("RecordingStatus", "completed"), ("RecordingDuration", String(seconds)), ("RecordingChannels", "1"),
+            ("RecordingSource", "OutboundAPI"), ("RecordingStartTime", Timestamp.rfc2822(answeredAt)),
+        ]
+        return Self.signedRequest(
+            url: callback, method: details.recordingStatusCallbackMethod, parameters: parameters,
+            authToken: account.authToken)
+    }
+
+    /// A request as Twilio sends its webhooks: form-encoded (in the query for GET) and signed with `X-Twilio-Signature`.
+    static func signedRequest(url: String, method: String, parameters: [(String, String)], authToken: String)
+        -> PreparedWebhook
+    {
         var headers: [(String, String)] = [("User-Agent", "TwilioProxy/1.1"), ("Accept", "*/*")]
-        if details.statusCallbackMethod == "GET" {
-            let url = callback + (callback.contains("?") ? "&" : "?") + FormEncoding.encode(parameters)
+        if method == "GET" {
+            let fullURL = url + (url.contains("?") ? "&" : "?") + FormEncoding.encode(parameters)
             headers.append(
-                ("X-Twilio-Signature", WebhookSignatures.twilio(authToken: account.authToken, url: url, parameters: [])))
-            return [PreparedWebhook(provider: .twilio, url: url, method: "GET", headers: headers, body: [])]
+                ("X-Twilio-Signature", WebhookSignatures.twilio(authToken: authToken, url: fullURL, parameters: [])))
+            return PreparedWebhook(provider: .twilio, url: fullURL, method: "GET", headers: headers, body: [])
         }
         headers += [
             ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
-            (
-                "X-Twilio-Signature",
-                WebhookSignatures.twilio(authToken: account.authToken, url: callback, parameters: parameters)
-            ),
+            ("X-Twilio-Signature", WebhookSignatures.twilio(authToken: authToken, url: url, parameters: parameters)),
         ]
-        return [
-            PreparedWebhook(
-                provider: .twilio, url: callback, method: "POST", headers: headers,
-                body: Array(FormEncoding.encode(parameters).utf8))
-        ]
+        return PreparedWebhook(
+            provider: .twilio, url: url, method: "POST", headers: headers, body: Array(FormEncoding.encode(parameters).utf8))
     }
 
     private static func sipResponseCode(_ end: CallEnd) -> String {

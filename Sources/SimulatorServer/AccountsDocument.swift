@@ -13,9 +13,18 @@ enum AccountsDocument {
             ]
         ]
         if let twilio = accounts.twilio.first {
-            document["twilio"] = [
+            var entry: [String: Any] = [
                 "account_sid": twilio.accountSID, "auth_token": twilio.authToken, "from_numbers": twilio.numbers,
             ]
+            // Browser calls need an API key (to sign access tokens) and a TwiML app (whose voice URL the API sets).
+            if let key = twilio.apiKeys.first {
+                entry["api_key_sid"] = key.sid
+                entry["api_key_secret"] = key.secret
+            }
+            if let application = twilio.applications.first {
+                entry["twiml_app_sid"] = application.sid
+            }
+            document["twilio"] = entry
         }
         if let telnyx = accounts.telnyx.first {
             var entry: [String: Any] = [

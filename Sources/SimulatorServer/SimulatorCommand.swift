@@ -110,6 +110,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         print("  Plivo       \(urls.plivo)")
         if let accountsFile { print("  Accounts    \(accountsFile) (mode 600)") }
         print("  Destinations ending 0486 are busy, 0404 unanswered, 0500 failed.")
+        print("  Faults: POST {\"api_fault\": \"none\"|\"stall\"|\"server_error\"} to \(urls.settings)")
         print(rule)
         // Scripts wait for the banner on a pipe, where stdout is otherwise block-buffered; nil flushes every stream.
         fflush(nil)

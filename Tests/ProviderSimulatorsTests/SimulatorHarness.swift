@@ -31,6 +31,21 @@ struct SimulatorHarness {
     static let fast = CallScenarioSettings(
         ringDelay: .milliseconds(20), answerDelay: .milliseconds(30), talkTime: .milliseconds(60))
 
+    /// Calls answered quickly that then stay up (for conferences) until hung up.
+    static let talking = CallScenarioSettings(
+        ringDelay: .milliseconds(10), answerDelay: .milliseconds(10), talkTime: .seconds(60))
+
+    /// Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
+    static func eventually(timeout: Duration = .seconds(3), _ condition: () -> Bool) async -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while !condition() {
+            guard clock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+
     var urls: SimulatorBaseURLs { simulator.baseURLs }
     var twilio: SimulatorAccounts.Twilio { accounts.twilio[0] }
     var telnyx: SimulatorAccounts.Telnyx { accounts.telnyx[0] }

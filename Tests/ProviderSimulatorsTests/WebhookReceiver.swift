@@ -54,8 +54,21 @@ final class WebhookReceiver: Sendable {
         var port = 0
     }
 
+    /// A canned answer for one path.
+    struct Reply: Sendable {
+        var status: Int
+        var contentType: String
+        var body: String
+    }
+
     private let received = Mutex<[Received]>([])
     private let runtime = Mutex(Runtime())
+    private let replies = Mutex<[String: Reply]>([:])
+
+    /// Answers requests to `path` (without query) with `body` from now on; other paths get an empty TwiML response.
+    func respond(to path: String, status: Int = 200, contentType: String = "text/xml", with body: String) {
+        replies.withLock { $0[path] = Reply(status: status, contentType: contentType, body: body) }
+    }
 
     /// Starts listening on 127.0.0.1 at a free port.
     func start() async throws {
@@ -74,9 +87,12 @@ final class WebhookReceiver: Sendable {
                         method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
                         headers: headers, body: Array(buffer: body), port: port))
             }
+            let reply =
+                self.replies.withLock { $0[request.uri.path] }
+                ?? Reply(status: 200, contentType: "application/xml", body: "<Response></Response>")
             return Response(
-                status: .ok, headers: [.contentType: "application/xml"],
-                body: .init(byteBuffer: ByteBuffer(string: "<Response></Response>")))
+                status: .init(code: reply.status), headers: [.contentType: reply.contentType],
+                body: .init(byteBuffer: ByteBuffer(string: reply.body)))
         }
         var logger = Logger(label: "webhook-receiver")
         logger.logLevel = .error
@@ -117,6 +133,21 @@ final class WebhookReceiver: Sendable {
     /// Everything received so far.
     func requests() -> [Received] {
         received.withLock { $0 }
+    }
+
+    /// Everything received so far at `path` (without query), in arrival order.
+    func requests(at path: String) -> [Received] {
+        requests().filter { $0.path == path }
+    }
+
+    /// Waits until `count` requests arrived at `path` (or `timeout` passed), then returns those.
+    func wait(for count: Int, at path: String, timeout: Duration = .seconds(3)) async -> [Received] {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while requests(at: path).count < count && clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return requests(at: path)
     }
 
     /// Waits until `count` requests arrived (or two seconds passed), then returns them.
