@@ -381,4 +381,42 @@ import Testing
             #expect(fetch.responseBody.contains("<Hangup/>"))
         }
     }
+
+    @Test func aConferenceGoneAtTheProviderIsA409AndAProviderFailureA502() async throws {
+        try await LiveStack.run(settings: Self.settings) { stack in
+            try await configureColdCalls(stack, .twilio)
+            let store = stack.harness.dependencies.conferences
+            let organizationID = stack.harness.acme.id
+            // A session the provider no longer knows: its conference id was never Twilio's.
+            let conference = try await store.create(
+                organizationID: organizationID,
+                NewConference(
+                    provider: "twilio", contactID: nil, contactName: nil, contactPhone: Self.contactPhone,
+                    fromNumber: try #require(stack.accounts.twilio.first?.numbers.first), createdBy: nil),
+                logger: TestDatabase.logger)
+            _ = try await store.apply(
+                ConferenceEventRecord(
+                    provider: "twilio", eventKey: "gone-1", kind: .participantJoined, conferenceID: conference.id,
+                    providerConferenceID: "CF" + String(repeating: "0", count: 32), providerCallID: "CA" + String(repeating: "1", count: 32),
+                    muted: false, onHold: false, sequence: 1, occurredAt: Date(), payload: Data()),
+                organizationID: organizationID, logger: TestDatabase.logger)
+            let participant = try #require(
+                try await store.participants(organizationID: organizationID, conferenceID: conference.id, logger: TestDatabase.logger).first)
+            let body: [String: Any] = [
+                "conference_id": conference.id.lowercasedString, "participant_id": participant.id.lowercasedString,
+            ]
+            let gone = try await stack.send(.POST, "/api/v1/cold-call/control/mute", key: stack.harness.acmeService, json: body)
+            #expect(gone.status == 409, "\(gone.text)")
+            #expect((gone.object["error"] as? [String: Any])?["code"] as? String == "conference_gone")
+
+            stack.simulator.update(settings: CallScenarioSettings(talkTime: .seconds(60), apiFault: .serverError))
+            let failed = try await stack.send(.POST, "/api/v1/cold-call/control/hold", key: stack.harness.acmeService, json: body)
+            #expect(failed.status == 502, "\(failed.text)")
+            #expect((failed.object["error"] as? [String: Any])?["code"] as? String == "provider_error")
+            #expect(failed.text.contains("twilio"))
+            let after = try #require(
+                try await store.participants(organizationID: organizationID, conferenceID: conference.id, logger: TestDatabase.logger).first)
+            #expect(!after.muted && !after.onHold)
+        }
+    }
 }

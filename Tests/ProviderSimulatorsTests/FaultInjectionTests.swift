@@ -84,7 +84,8 @@ import Testing
             let clock = ContinuousClock()
             let started = clock.now
             await harness.simulator.shutdown()
-            #expect(clock.now - started < .seconds(2))
+            // Shutdown cancels open requests after 3 s; a hang would take the client's whole timeout.
+            #expect(clock.now - started < .seconds(6))
             let response = await stalled.value
             #expect(response == nil || response?.status == 503)
         }

@@ -149,8 +149,12 @@ import Testing
             #expect(mute.parameter("StartConferenceOnEnter") == "true" && mute.parameter("EndConferenceOnExit") == "false")
             #expect(events.last?.parameter("ReasonConferenceEnded") == "conference-ended-via-api")
             #expect(events.last?.parameter("CallSidEndingConference") == nil)
-            // The conference's events are status webhooks.
-            #expect(harness.simulator.webhooks().filter { $0.url.hasSuffix("/conference-events") }.count == 9)
+            // The conference's events are status webhooks (an attempt is recorded once its answer is read,
+            // a moment after the receiver saw it).
+            #expect(
+                await SimulatorHarness.eventually {
+                    harness.simulator.webhooks().filter { $0.url.hasSuffix("/conference-events") }.count == 9
+                })
         }
     }
 
