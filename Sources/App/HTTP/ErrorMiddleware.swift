@@ -24,6 +24,10 @@ struct RequestMiddleware: RouterMiddleware {
             if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
                 throw APIError.payloadTooLarge(limit: limit)
             }
+            // PostgreSQL text cannot hold NUL; no identifier, cursor or search term has one.
+            if request.uri.string.range(of: "%00", options: .caseInsensitive) != nil {
+                throw APIError.badRequest("invalid_query", "the URL must not contain NUL characters (%00)")
+            }
             response = try await next(request, context)
         } catch {
             let apiError = Self.apiError(for: error, logger: context.logger)
@@ -75,6 +79,17 @@ struct RequestMiddleware: RouterMiddleware {
         case let error as PSQLError where Self.isConnectivity(error):
             logger.warning("database unavailable", metadata: ["error": .string(String(describing: error.code))])
             return .databaseUnavailable
+        case let error as PSQLError where error.serverInfo?[.sqlState] == "22021":
+            // character_not_in_repertoire: text PostgreSQL cannot store (NUL) that a check missed.
+            return .badRequest("invalid_text", "text fields must not contain NUL characters")
+        case let error as PSQLError:
+            // Never the query's bound values (they can hold phone numbers and key hashes): the SQLSTATE only.
+            logger.error(
+                "unhandled database error",
+                metadata: [
+                    "sqlstate": .string(error.serverInfo?[.sqlState] ?? "none"), "code": .string(String(describing: error.code)),
+                ])
+            return .internalError
         case let error as PostgresTransactionError:
             if let inner = error.closureError ?? error.beginError ?? error.commitError {
                 return apiError(for: inner, logger: logger)

@@ -33,7 +33,32 @@ extension Request {
         guard case .object(let object) = value else {
             throw APIError.badRequest("malformed_json", "the body must be a JSON object")
         }
+        if let field = Self.fieldWithNUL(value, path: "") {
+            throw APIError.badRequest("invalid_field", "field '\(field)' must not contain NUL characters")
+        }
         return object
+    }
+
+    /// The path of the first key or string holding U+0000, which no stored text may contain.
+    static func fieldWithNUL(_ value: JSONValue, path: String) -> String? {
+        switch value {
+        case .string(let text):
+            return text.unicodeScalars.contains("\u{0}") ? (path.isEmpty ? "(body)" : path) : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = fieldWithNUL(item, path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        case .object(let members):
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                let child = path.isEmpty ? key : "\(path).\(key)"
+                if key.unicodeScalars.contains("\u{0}") { return child.replacingOccurrences(of: "\u{0}", with: "\\0") }
+                if let found = fieldWithNUL(member, path: child) { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 
     /// Decodes a strict body: unknown fields and wrong types are 400s naming the field.
