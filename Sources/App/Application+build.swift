@@ -68,6 +68,7 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     router.add(middleware: RequestMiddleware())
     router.add(middleware: LegacyTwilioRedirectMiddleware())
     HealthController(postgres: dependencies.postgres).addRoutes(to: router)
+    OpenAPIController().addRoutes(to: router)
     let webhooks = WebhookController(
         organizations: dependencies.organizations, calls: dependencies.calls, factory: dependencies.factory,
         settings: dependencies.telephony, now: dependencies.now)
