@@ -228,6 +228,10 @@ import Testing
             #expect(logged["agent_client_id"] as? String == "agent-7")
             #expect(logged["recording_url"] as? String == entry["recording_url"] as? String)
             #expect(logged["status"] as? String == "completed")
+            let audit = try await stack.send(.GET, "/api/v1/organizations/acme/audit-events", key: stack.harness.acmeAdmin)
+            let events = audit.object["events"] as? [[String: Any]] ?? audit.object["audit_events"] as? [[String: Any]] ?? []
+            #expect(events.contains { $0["action"] as? String == "call.outcome" && $0["target"] as? String == callID }, "\(audit.text)")
+            #expect(!audit.text.contains("wants a demo"))
 
             // Exactly one provider conference was created for the session.
             let requests = stack.simulator.requests()

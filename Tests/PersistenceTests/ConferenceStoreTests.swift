@@ -180,7 +180,8 @@ import Testing
             let conference = try await session(store, organization.id)
             let entry = try await store.recordOutcome(
                 organizationID: organization.id, callID: conference.id,
-                CallOutcomeRecord(outcome: "busy", notes: nil, callbackAt: nil, recordedBy: nil), logger: logger)
+                CallOutcomeRecord(outcome: "busy", notes: nil, callbackAt: nil, recordedBy: nil), actor: .commandLine,
+                logger: logger)
             #expect(entry == nil)
             #expect(try await store.log(organizationID: organization.id, outcome: nil, after: nil, limit: 10, logger: logger).isEmpty)
         }

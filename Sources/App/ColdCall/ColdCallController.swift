@@ -448,7 +448,7 @@ struct ColdCallController {
             let record = try Self.outcome(body, recordedBy: context.apiKey?.id)
             guard let callID = UUID(uuidString: try context.pathParameter("call_id")),
                 let entry = try await service.conferences.recordOutcome(
-                    organizationID: organizationID, callID: callID, record, logger: context.logger)
+                    organizationID: organizationID, callID: callID, record, actor: context.actor, logger: context.logger)
             else {
                 throw APIError.notFound("call_not_found", "no such cold call in this organization")
             }

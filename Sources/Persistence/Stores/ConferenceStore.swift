@@ -395,21 +395,31 @@ public struct ConferenceStore: Sendable {
 
     // MARK: - Call log
 
-    /// Records (or replaces) the outcome of a cold call; nil when no cold call has that id.
+    /// Records (or replaces) the outcome of a cold call with its audit event (the outcome, never the
+    /// notes); nil when no cold call has that id.
     public func recordOutcome(
-        organizationID: UUID, callID: UUID, _ outcome: CallOutcomeRecord, logger: Logger
+        organizationID: UUID, callID: UUID, _ outcome: CallOutcomeRecord, actor: Actor, logger: Logger
     ) async throws -> ColdCallLogEntry? {
-        let rows = try await client.query(
-            """
-            UPDATE calls SET outcome = \(outcome.outcome), outcome_notes = \(outcome.notes),
-                callback_at = \(outcome.callbackAt), outcome_recorded_at = now(), outcome_recorded_by = \(outcome.recordedBy),
-                updated_at = now()
-            WHERE organization_id = \(organizationID) AND id = \(callID) AND conference_id IS NOT NULL
-              AND status <> 'initiating'
-            RETURNING id
-            """, logger: logger)
-        var found = false
-        for try await _ in rows { found = true }
+        let found = try await client.inTransaction(logger: logger) { connection -> Bool in
+            let rows = try await connection.query(
+                """
+                UPDATE calls SET outcome = \(outcome.outcome), outcome_notes = \(outcome.notes),
+                    callback_at = \(outcome.callbackAt), outcome_recorded_at = now(),
+                    outcome_recorded_by = \(outcome.recordedBy), updated_at = now()
+                WHERE organization_id = \(organizationID) AND id = \(callID) AND conference_id IS NOT NULL
+                  AND status <> 'initiating'
+                RETURNING id
+                """, logger: logger)
+            var found = false
+            for try await _ in rows { found = true }
+            guard found else { return false }
+            try await AuditStore.record(
+                AuditStore.Entry(
+                    organizationID: organizationID, actor: actor, action: "call.outcome",
+                    target: callID.uuidString.lowercased(), details: ["outcome": outcome.outcome]),
+                on: connection, logger: logger)
+            return true
+        }
         guard found else { return nil }
         return try await logEntry(organizationID: organizationID, callID: callID, logger: logger)
     }
