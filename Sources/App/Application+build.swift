@@ -21,6 +21,10 @@ struct AppDependencies: Sendable {
     let factory: ProviderFactory
     let telephony: TelephonySettings
     let now: @Sendable () -> Date
+    /// Request, provider and cache metrics, served at `GET /metrics`.
+    let metrics: AppMetrics
+    /// Bounds the requests' database steps and fails fast while PostgreSQL is away.
+    let database = DatabaseAvailability()
 
     init(
         postgres: PostgresClient, sealer: SecretSealer, httpClient: HTTPClient, configuration: AppConfiguration,
@@ -35,13 +39,15 @@ struct AppDependencies: Sendable {
         contacts = ContactStore(client: postgres)
         conferences = ConferenceStore(client: postgres)
         conferenceTokens = ConferenceTokenSigner(key: sealer.keyring.derivedKey(purpose: "conference-token/v1"))
+        let metrics = AppMetrics()
+        self.metrics = metrics
         factory = ProviderFactory(
             source: StoredConfigurationSource(store: configurations, logger: logger),
             environment: configuration.environmentProviders,
             http: ProviderHTTPClient(
                 client: httpClient, timeout: .nanoseconds(Int64(configuration.providerTimeout.components.seconds) * 1_000_000_000
-                    + configuration.providerTimeout.components.attoseconds / 1_000_000_000)),
-            endpoints: configuration.endpoints, environmentScope: configuration.environmentScope)
+                    + configuration.providerTimeout.components.attoseconds / 1_000_000_000), metrics: metrics),
+            endpoints: configuration.endpoints, environmentScope: configuration.environmentScope, metrics: metrics)
         telephony = TelephonySettings(
             publicURL: configuration.publicURL, mediaStreamURL: configuration.mediaStreamURL,
             streamTokens: StreamToken(key: sealer.keyring.derivedKey(purpose: "stream-token/v1")))
@@ -65,16 +71,19 @@ struct AppDependencies: Sendable {
 /// The router with every route and middleware of the API.
 func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: RequestMiddleware())
     router.add(middleware: LegacyTwilioRedirectMiddleware())
-    HealthController(postgres: dependencies.postgres).addRoutes(to: router)
+    HealthController(postgres: dependencies.postgres, database: dependencies.database).addRoutes(to: router)
+    MetricsController(metrics: dependencies.metrics).addRoutes(to: router)
     OpenAPIController().addRoutes(to: router)
     let webhooks = WebhookController(
         organizations: dependencies.organizations, calls: dependencies.calls, factory: dependencies.factory,
-        settings: dependencies.telephony, now: dependencies.now)
+        settings: dependencies.telephony, now: dependencies.now, metrics: dependencies.metrics,
+        database: dependencies.database)
     webhooks.addRoutes(to: router)
     ColdCallWebhookController(webhooks: webhooks, service: dependencies.coldCalls).addRoutes(to: router)
-    let api = router.group("/api/v1").add(middleware: AuthMiddleware(keys: dependencies.keys))
+    let api = router.group("/api/v1").add(middleware: AuthMiddleware(keys: dependencies.keys, database: dependencies.database))
     OrganizationController(organizations: dependencies.organizations).addRoutes(to: api)
     APIKeyController(organizations: dependencies.organizations, keys: dependencies.keys).addRoutes(to: api)
     ConfigurationController(

@@ -14,6 +14,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, OrganizationsCommand.self, APIKeysCommand.self,
             RotateMasterKeyCommand.self, GenerateMasterKeyCommand.self,
+            BenchSeedCommand.self,
         ],
         defaultSubcommand: ServeCommand.self)
 }

@@ -16,6 +16,10 @@ struct WebhookController {
     let factory: ProviderFactory
     let settings: TelephonySettings
     let now: @Sendable () -> Date
+    /// Counts refused signatures per provider (`/metrics`); nil counts nothing.
+    var metrics: AppMetrics? = nil
+    /// Bounds each database step (no request hangs on the pool while PostgreSQL is away).
+    var database = DatabaseAvailability()
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let group = router.group("/api/v1/telephony/webhooks")
@@ -27,12 +31,12 @@ struct WebhookController {
             } catch {
                 throw APIError.badRequest("malformed_webhook", "the webhook does not carry a call status event")
             }
-            let outcome = try await calls.record(
+            let outcome = try await database.bounded { [calls, logger = context.logger] in try await calls.record(
                 RecordedEvent(
                     provider: provider.name.rawValue, eventKey: event.eventKey, kind: "status",
                     providerCallID: event.providerCallID, status: event.status?.rawValue, rawStatus: event.rawStatus,
                     durationSeconds: event.durationSeconds, payload: Data(webhook.body)),
-                organizationID: organization, logger: context.logger)
+                organizationID: organization, logger: logger) }
             context.logger.info(
                 "webhook stored",
                 metadata: [
@@ -46,12 +50,12 @@ struct WebhookController {
                 let (organization, provider, webhook) = try await verified(request, context)
                 // The answer request says the call was answered; where it carries a status, record it.
                 if let event = try? provider.parseStatusCallback(webhook) {
-                    _ = try await calls.record(
+                    _ = try await database.bounded { [calls, logger = context.logger] in try await calls.record(
                         RecordedEvent(
                             provider: provider.name.rawValue, eventKey: "answer:\(event.eventKey)", kind: "answer",
                             providerCallID: event.providerCallID, status: event.status?.rawValue,
                             rawStatus: event.rawStatus, durationSeconds: event.durationSeconds, payload: Data(webhook.body)),
-                        organizationID: organization, logger: context.logger)
+                        organizationID: organization, logger: logger) }
                 }
                 let query = request.uri.queryParameters
                 let markup = provider.answerMarkup(
@@ -78,14 +82,9 @@ struct WebhookController {
         let reference = try context.pathParameter("org")
         let organizations = self.organizations
         let logger = context.logger
-        let found: Organization?
-        do {
-            // Providers retry on 5xx: a fast 503 beats a hung request while the database is away.
-            found = try await withDeadline(AuthMiddleware.lookupDeadline) {
-                try await organizations.find(reference, logger: logger)
-            }
-        } catch is DeadlineExceeded {
-            throw APIError.databaseUnavailable
+        // Providers retry on 5xx: a fast 503 beats a hung request while the database is away.
+        let found = try await database.bounded {
+            try await organizations.find(reference, logger: logger)
         }
         guard let organization = found, organization.disabledAt == nil else {
             throw refused
@@ -113,6 +112,7 @@ struct WebhookController {
         do {
             try provider.verifyWebhook(webhook, now: now())
         } catch {
+            metrics?.webhookVerificationFailed(provider: name, error: error)
             context.logger.warning(
                 "webhook refused", metadata: ["provider": "\(name.rawValue)", "reason": "\(error)"])
             if case .missingSignature = error {

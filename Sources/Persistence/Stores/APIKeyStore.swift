@@ -81,17 +81,9 @@ public struct APIKeyStore: Sendable {
         -> Result<AuthenticatedKey, AuthenticationFailure>
     {
         guard let token = APIKeyToken(parsing: presented) else { return .failure(.invalid) }
-        let rows = try await client.query(
-            """
-            SELECT k.id, k.name, k.role, k.organization_id, o.slug, k.secret_hash, k.expires_at, k.revoked_at,
-                   k.last_used_at, o.disabled_at
-            FROM api_keys k LEFT JOIN organizations o ON o.id = k.organization_id
-            WHERE k.prefix = \(token.prefix)
-            """, logger: logger)
+        let rows = try await client.execute(HotPathStatements.APIKeyByPrefix(prefix: token.prefix), logger: logger)
         let candidate = token.secretHash
-        for try await (id, name, role, organizationID, slug, hash, expiresAt, revokedAt, lastUsedAt, disabledAt)
-            in rows.decode((UUID, String, String, UUID?, String?, Data, Date?, Date?, Date?, Date?).self)
-        {
+        for try await (id, name, role, organizationID, slug, hash, expiresAt, revokedAt, lastUsedAt, disabledAt) in rows {
             // Digest == DataProtocol is swift-crypto's constant-time comparison.
             guard candidate == hash, let role = APIKeyRole(rawValue: role) else { return .failure(.invalid) }
             if revokedAt != nil { return .failure(.revoked) }

@@ -35,29 +35,35 @@ public struct CallStore: Sendable {
         organizationID: UUID, provider: String, providerCallID: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
         let name = "\(organizationID.uuidString.lowercased())|\(provider)|\(providerCallID)"
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(name), 0))", logger: logger)
+        for try await _ in try await connection.execute(HotPathStatements.ProviderCallLock(name: name), logger: logger) {}
     }
 
     static let columns = """
         organization_id, id, provider, provider_call_id, status, raw_status, direction, from_number, to_number,
         workflow_id, workflow_run_id, duration_seconds, created_at, updated_at, answered_at, ended_at
         """
+    typealias Columns = (
+        UUID, UUID, String, String?, String, String?, String, String, String, String?, String?, Int?, Date, Date, Date?,
+        Date?
+    )
+
+    /// A call from its row, in `columns` order.
+    static func makeCall(_ row: Columns) -> Call {
+        Call(
+            organizationID: row.0, id: row.1, provider: row.2, providerCallID: row.3, status: row.4, rawStatus: row.5,
+            direction: row.6, fromNumber: row.7, toNumber: row.8, workflowID: row.9, workflowRunID: row.10,
+            durationSeconds: row.11, createdAt: row.12, updatedAt: row.13, answeredAt: row.14, endedAt: row.15)
+    }
 
     /// Records a call as `initiating` before the provider is asked, or finds the earlier call of
     /// the same Idempotency-Key (`.conflict` when that key came with a different request).
     public func begin(organizationID: UUID, call new: NewCall, logger: Logger) async throws -> Begin {
         let id = UUID()
-        let rows = try await client.query(
-            """
-            INSERT INTO calls (organization_id, id, provider, status, from_number, to_number, workflow_id,
-                               workflow_run_id, idempotency_key, request_hash, created_by, conference_id)
-            VALUES (\(organizationID), \(id), \(new.provider), 'initiating', \(new.fromNumber), \(new.toNumber),
-                    \(new.workflowID), \(new.workflowRunID), \(new.idempotencyKey), \(new.requestHash), \(new.createdBy),
-                    \(new.conferenceID))
-            ON CONFLICT (organization_id, idempotency_key) DO NOTHING
-            RETURNING \(unescaped: Self.columns)
-            """, logger: logger)
-        if let call = try await Self.decode(rows).first { return .started(call) }
+        for try await row in try await client.execute(
+            HotPathStatements.BeginCall(organizationID: organizationID, id: id, call: new), logger: logger)
+        {
+            return .started(Self.makeCall(row))
+        }
         // An attempt that never finished (the process died between asking the provider and
         // recording its answer) must not hold its key forever: after the provider's deadline it
         // counts as unconfirmed.
@@ -100,38 +106,36 @@ public struct CallStore: Sendable {
     public func markPlaced(
         organizationID: UUID, id: UUID, providerCallID: String, status: String, rawStatus: String, logger: Logger
     ) async throws -> Call {
+        // Four round trips: the lock (taken where the call's provider is read), the update with the
+        // call's early events, and the transaction's BEGIN and COMMIT; a fifth only when events came early.
         try await client.inTransaction(logger: logger) { connection in
-            let provider = try await Self.provider(ofCall: id, organizationID: organizationID, on: connection, logger: logger)
-            try await Self.lockProviderCall(
-                organizationID: organizationID, provider: provider, providerCallID: providerCallID, on: connection,
+            var locked = false
+            for try await _ in try await connection.execute(
+                HotPathStatements.LockPlacedCall(organizationID: organizationID, id: id, providerCallID: providerCallID),
                 logger: logger)
-            let rows = try await connection.query(
-                """
-                UPDATE calls SET provider_call_id = \(providerCallID), status = \(status), raw_status = \(rawStatus),
-                                 updated_at = now()
-                WHERE organization_id = \(organizationID) AND id = \(id)
-                RETURNING \(unescaped: Self.columns)
-                """, logger: logger)
-            guard let call = try await Self.decode(rows).first else { throw PersistenceError.notFound("call") }
-            let early = try await connection.query(
-                """
-                SELECT status, raw_status, (SELECT max(duration_seconds) FROM webhook_events
-                    WHERE organization_id = \(organizationID) AND provider = \(call.provider)
-                      AND provider_call_id = \(providerCallID))
-                FROM webhook_events
-                WHERE organization_id = \(organizationID) AND provider = \(call.provider)
-                  AND provider_call_id = \(providerCallID) AND status IS NOT NULL
-                ORDER BY switchboard_call_status_rank(status) DESC, received_at DESC LIMIT 1
-                """, logger: logger)
-            for try await (earlyStatus, earlyRaw, duration) in early.decode((String, String?, Int?).self) {
-                if let updated = try await Self.advance(
-                    organizationID: organizationID, provider: call.provider, providerCallID: providerCallID,
-                    status: earlyStatus, rawStatus: earlyRaw, durationSeconds: duration, on: connection, logger: logger)
-                {
-                    return updated
-                }
+            {
+                locked = true
             }
-            return call
+            guard locked else { throw PersistenceError.notFound("call") }
+            var placed: (call: Call, earlyStatus: String?, earlyRaw: String?, duration: Int?)?
+            for try await (row, earlyStatus, earlyRaw, duration) in try await connection.execute(
+                HotPathStatements.PlaceCall(
+                    organizationID: organizationID, id: id, providerCallID: providerCallID, status: status,
+                    rawStatus: rawStatus),
+                logger: logger)
+            {
+                placed = (Self.makeCall(row), earlyStatus, earlyRaw, duration)
+            }
+            guard let placed else { throw PersistenceError.notFound("call") }
+            if let earlyStatus = placed.earlyStatus,
+                let updated = try await Self.advance(
+                    organizationID: organizationID, provider: placed.call.provider, providerCallID: providerCallID,
+                    status: earlyStatus, rawStatus: placed.earlyRaw, durationSeconds: placed.duration, on: connection,
+                    logger: logger)
+            {
+                return updated
+            }
+            return placed.call
         }
     }
 
@@ -150,15 +154,6 @@ public struct CallStore: Sendable {
             UPDATE calls SET status = 'failed', raw_status = 'unconfirmed', updated_at = now(), ended_at = now()
             WHERE organization_id = \(organizationID) AND id = \(id) AND status = 'initiating'
             """, logger: logger)
-    }
-
-    static func provider(ofCall id: UUID, organizationID: UUID, on connection: PostgresConnection, logger: Logger)
-        async throws -> String
-    {
-        let rows = try await connection.query(
-            "SELECT provider FROM calls WHERE organization_id = \(organizationID) AND id = \(id)", logger: logger)
-        for try await provider in rows.decode(String.self) { return provider }
-        throw PersistenceError.notFound("call")
     }
 
     /// One of the organization's calls.
@@ -194,48 +189,47 @@ public struct CallStore: Sendable {
     }
 
     /// Stores a webhook once and moves its call forward (never backwards); duplicates change nothing.
+    ///
+    /// An event of a provider call takes the call's lock (as `markPlaced` does), then one prepared
+    /// statement (`HotPathStatements.RecordEvent`) stores the event and — only when it is new —
+    /// moves the call forward (or fills in a missing duration) and returns the call: four round
+    /// trips in all, where a statement per step took six. The lock is its own statement so the
+    /// second one's snapshot is taken after it: a `markPlaced` that committed while we waited is seen.
     public func record(_ event: RecordedEvent, organizationID: UUID, logger: Logger) async throws -> EventOutcome {
-        try await client.inTransaction(logger: logger) { connection in
-            if let providerCallID = event.providerCallID {
-                try await Self.lockProviderCall(
-                    organizationID: organizationID, provider: event.provider, providerCallID: providerCallID,
-                    on: connection, logger: logger)
-            }
-            let inserted = try await connection.query(
+        guard let providerCallID = event.providerCallID else {
+            // No call to move: storing the event is the whole job.
+            let inserted = try await client.query(
                 """
                 INSERT INTO webhook_events (organization_id, provider, event_key, kind, provider_call_id, status,
                                             raw_status, duration_seconds, payload)
-                VALUES (\(organizationID), \(event.provider), \(event.eventKey), \(event.kind), \(event.providerCallID),
+                VALUES (\(organizationID), \(event.provider), \(event.eventKey), \(event.kind), NULL,
                         \(event.status), \(event.rawStatus), \(event.durationSeconds), \(event.payload))
                 ON CONFLICT DO NOTHING RETURNING 1
                 """, logger: logger)
             var isNew = false
             for try await _ in inserted { isNew = true }
-            guard isNew else { return .duplicate }
-            guard let providerCallID = event.providerCallID else { return .stored(call: nil) }
-            if let status = event.status,
-                let call = try await Self.advance(
-                    organizationID: organizationID, provider: event.provider, providerCallID: providerCallID,
-                    status: status, rawStatus: event.rawStatus, durationSeconds: event.durationSeconds, on: connection,
-                    logger: logger)
-            {
-                return .stored(call: call)
+            return isNew ? .stored(call: nil) : .duplicate
+        }
+        return try await client.inTransaction(logger: logger) { connection in
+            try await Self.lockProviderCall(
+                organizationID: organizationID, provider: event.provider, providerCallID: providerCallID,
+                on: connection, logger: logger)
+            let rows = try await connection.execute(
+                HotPathStatements.RecordEvent(organizationID: organizationID, providerCallID: providerCallID, event: event),
+                logger: logger)
+            for try await row in rows {
+                guard row.0 else { return .duplicate }
+                guard let organization = row.1, let id = row.2, let provider = row.3, let status = row.5,
+                    let direction = row.7, let from = row.8, let to = row.9, let createdAt = row.13, let updatedAt = row.14
+                else { return .stored(call: nil) }
+                return .stored(
+                    call: Call(
+                        organizationID: organization, id: id, provider: provider, providerCallID: row.4, status: status,
+                        rawStatus: row.6, direction: direction, fromNumber: from, toNumber: to, workflowID: row.10,
+                        workflowRunID: row.11, durationSeconds: row.12, createdAt: createdAt, updatedAt: updatedAt,
+                        answeredAt: row.15, endedAt: row.16))
             }
-            if let duration = event.durationSeconds {
-                try await connection.query(
-                    """
-                    UPDATE calls SET duration_seconds = \(duration), updated_at = now()
-                    WHERE organization_id = \(organizationID) AND provider = \(event.provider)
-                      AND provider_call_id = \(providerCallID) AND duration_seconds IS NULL
-                    """, logger: logger)
-            }
-            let rows = try await connection.query(
-                """
-                SELECT \(unescaped: Self.columns) FROM calls
-                WHERE organization_id = \(organizationID) AND provider = \(event.provider)
-                  AND provider_call_id = \(providerCallID)
-                """, logger: logger)
-            return .stored(call: try await Self.decode(rows).first)
+            throw PersistenceError.notFound("the webhook event's outcome")
         }
     }
 

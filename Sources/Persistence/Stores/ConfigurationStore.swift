@@ -30,12 +30,10 @@ public struct ConfigurationStore: Sendable {
 
     /// One stored document's row (masked; nothing is opened).
     public func get(organizationID: UUID, key: String, logger: Logger) async throws -> StoredConfiguration? {
-        let rows = try await client.query(
-            """
-            SELECT \(unescaped: Self.columns) FROM organization_configuration
-            WHERE organization_id = \(organizationID) AND key = \(key)
-            """, logger: logger)
-        return try await Self.decode(rows).first
+        let rows = try await client.execute(
+            HotPathStatements.ConfigurationByKey(organizationID: organizationID, key: key), logger: logger)
+        for try await row in rows { return Self.makeStored(row) }
+        return nil
     }
 
     /// Every document of the organization, opened (for provider resolution).

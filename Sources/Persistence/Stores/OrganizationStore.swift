@@ -37,16 +37,21 @@ public struct OrganizationStore: Sendable {
 
     /// The organization whose id (UUID text) or slug is `reference`.
     public func find(_ reference: String, logger: Logger) async throws -> Organization? {
-        let rows: PostgresRowSequence
+        // Every webhook and many API requests start here: a prepared statement each way.
         if let id = UUID(uuidString: reference) {
-            rows = try await client.query(
-                "SELECT id, slug, name, created_at, disabled_at FROM organizations WHERE id = \(id)", logger: logger)
-        } else {
-            rows = try await client.query(
-                "SELECT id, slug, name, created_at, disabled_at FROM organizations WHERE slug = \(reference)",
-                logger: logger)
+            for try await (id, slug, name, createdAt, disabledAt) in try await client.execute(
+                HotPathStatements.OrganizationByID(id: id), logger: logger)
+            {
+                return Organization(id: id, slug: slug, name: name, createdAt: createdAt, disabledAt: disabledAt)
+            }
+            return nil
         }
-        return try await Self.decode(rows).first
+        for try await (id, slug, name, createdAt, disabledAt) in try await client.execute(
+            HotPathStatements.OrganizationBySlug(slug: reference), logger: logger)
+        {
+            return Organization(id: id, slug: slug, name: name, createdAt: createdAt, disabledAt: disabledAt)
+        }
+        return nil
     }
 
     /// Organizations ordered by slug, `limit` of them after the slug `cursor`.

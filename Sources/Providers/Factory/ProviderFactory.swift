@@ -37,13 +37,16 @@ public final class ProviderFactory: Sendable {
     let endpoints: ProviderEndpoints
     let cache: ConfigurationCache
     let environmentScope: EnvironmentProviderScope
+    /// Counts cache hits and misses.
+    let metrics: any ProviderMetrics
 
     public init(
         source: any ProviderConfigurationSource, environment: OrganizationTelephonyConfiguration, http: ProviderHTTPClient,
         endpoints: ProviderEndpoints = .init(), environmentScope: EnvironmentProviderScope = .all,
-        cacheCapacity: Int = 10_000
+        cacheCapacity: Int = 10_000, metrics: any ProviderMetrics = NoProviderMetrics()
     ) {
         self.source = source
+        self.metrics = metrics
         self.environmentScope = environmentScope
         self.http = http
         self.endpoints = endpoints
@@ -81,7 +84,11 @@ public final class ProviderFactory: Sendable {
     public var cacheStatistics: ConfigurationCache.Statistics { cache.statistics }
 
     func resolved(for organizationID: UUID) async throws -> ResolvedProviders {
-        if let cached = cache.value(for: organizationID) { return cached }
+        if let cached = cache.value(for: organizationID) {
+            metrics.providerCacheLookup(hit: true)
+            return cached
+        }
+        metrics.providerCacheLookup(hit: false)
         let epoch = cache.epoch
         let loaded = ResolvedProviders(
             try await source.telephonyConfiguration(for: organizationID), http: http, endpoints: endpoints)

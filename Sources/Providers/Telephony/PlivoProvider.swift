@@ -36,7 +36,7 @@ public struct PlivoProvider: TelephonyProvider {
         ]
         if json != nil { headers.append(("Content-Type", "application/json")) }
         return try await http.send(
-            method.nio, url, headers: headers, body: try json.map(ProviderHTTPClient.json), logger: logger,
+            method.nio, url, provider: name, headers: headers, body: try json.map(ProviderHTTPClient.json), logger: logger,
             describeError: Self.describeError)
     }
 

@@ -23,32 +23,46 @@ public struct ProviderHTTPClient: Sendable {
     public let timeout: TimeAmount
     /// Largest provider response read.
     static let maxResponseSize = 4 << 20
+    /// Where each request's latency and outcome is reported, under the provider that sent it.
+    let metrics: any ProviderMetrics
 
-    public init(client: HTTPClient, timeout: TimeAmount = .seconds(10)) {
+    public init(client: HTTPClient, timeout: TimeAmount = .seconds(10), metrics: any ProviderMetrics = NoProviderMetrics()) {
         self.client = client
         self.timeout = timeout
+        self.metrics = metrics
     }
 
-    /// Sends a request; 5xx and transport failures become `.unavailable`, 4xx `.rejected` with the
-    /// reason `describeError` reads from the provider's error body.
+    /// Sends a request for `provider`; 5xx and transport failures become `.unavailable`, 4xx
+    /// `.rejected` with the reason `describeError` reads from the provider's error body. Every
+    /// request's latency and outcome goes to `metrics`.
     func send(
-        _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-        logger: Logger, describeError: (Response) -> String
+        _ method: HTTPMethod, _ url: String, provider: ProviderName, headers: [(String, String)] = [],
+        body: [UInt8]? = nil, logger: Logger, describeError: (Response) -> String
     ) async throws -> Response {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response: Response
+        let start = ContinuousClock.now
         do {
             let answer = try await client.execute(request, timeout: timeout, logger: logger)
             let buffer = try await answer.body.collect(upTo: Self.maxResponseSize)
             response = Response(status: Int(answer.status.code), body: Array(buffer.readableBytesView))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            metrics.providerRequest(provider, outcome: .timeout, duration: ContinuousClock.now - start)
             throw ProviderError.unavailable("no answer within \(timeout.nanoseconds / 1_000_000) ms")
         } catch {
+            metrics.providerRequest(provider, outcome: .transportError, duration: ContinuousClock.now - start)
             throw ProviderError.unavailable("request failed (\(type(of: error)))")
         }
+        let outcome: ProviderRequestOutcome =
+            switch response.status {
+            case 200..<300: .success
+            case 400..<500: .rejected
+            default: .unavailable
+            }
+        metrics.providerRequest(provider, outcome: outcome, duration: ContinuousClock.now - start)
         logger.debug("provider request", metadata: ["method": "\(method.rawValue)", "status": "\(response.status)"])
         switch response.status {
         case 200..<300: return response

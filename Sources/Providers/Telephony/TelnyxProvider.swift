@@ -31,7 +31,7 @@ public struct TelnyxProvider: TelephonyProvider {
         var headers = [("Authorization", "Bearer \(configuration.apiKey)"), ("Accept", "application/json")]
         if json != nil { headers.append(("Content-Type", "application/json")) }
         return try await http.send(
-            method.nio, baseURL + path, headers: headers, body: try json.map(ProviderHTTPClient.json), logger: logger,
+            method.nio, baseURL + path, provider: name, headers: headers, body: try json.map(ProviderHTTPClient.json), logger: logger,
             describeError: Self.describeError)
     }
 

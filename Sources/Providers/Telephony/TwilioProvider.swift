@@ -37,7 +37,7 @@ public struct TwilioProvider: TelephonyProvider {
         var headers = [authorization, ("Accept", "application/json")]
         if form != nil { headers.append(("Content-Type", "application/x-www-form-urlencoded")) }
         return try await http.send(
-            method.nio, url, headers: headers, body: form.map(ProviderHTTPClient.formEncode), logger: logger,
+            method.nio, url, provider: name, headers: headers, body: form.map(ProviderHTTPClient.formEncode), logger: logger,
             describeError: Self.describeError)
     }
 
@@ -119,10 +119,7 @@ public struct TwilioProvider: TelephonyProvider {
     }
 
     static func parseRFC2822(_ value: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return formatter.date(from: value)
+        RFC2822Date.parse(value)
     }
 }
 

@@ -62,7 +62,7 @@ public struct VonageProvider: TelephonyProvider {
         var headers = [("Authorization", "Bearer \(try await applicationJWT())"), ("Accept", "application/json")]
         if json != nil { headers.append(("Content-Type", "application/json")) }
         return try await http.send(
-            method.nio, baseURL + path, headers: headers, body: try json.map(ProviderHTTPClient.json), logger: logger,
+            method.nio, baseURL + path, provider: name, headers: headers, body: try json.map(ProviderHTTPClient.json), logger: logger,
             describeError: Self.describeError)
     }
 
@@ -70,7 +70,7 @@ public struct VonageProvider: TelephonyProvider {
     /// where proxies and access logs would keep it).
     func sendAccount(_ path: String, logger: Logger) async throws -> ProviderHTTPClient.Response {
         try await http.send(
-            .GET, "\(restBaseURL)\(path)",
+            .GET, "\(restBaseURL)\(path)", provider: name,
             headers: [
                 ("Authorization", ProviderHTTPClient.basicAuthorization(user: configuration.apiKey, password: configuration.apiSecret)),
                 ("Accept", "application/json"),

@@ -12,6 +12,10 @@ enum WebhookForm {
 
     /// Percent-decodes one form component, with `+` as a space; a `%` not followed by two hex digits stays as it is.
     static func decode(_ component: some Collection<UInt8>) -> String {
+        // Most names and many values need no decoding: make the string straight from the bytes.
+        if !component.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
+            return String(decoding: component, as: UTF8.self)
+        }
         let bytes = Array(component)
         var decoded: [UInt8] = []
         decoded.reserveCapacity(bytes.count)

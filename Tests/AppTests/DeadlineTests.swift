@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+@testable import App
+
+/// Deadlines that answer on time even when the work ignores cancellation, and the database gate.
+/// (Bounds are loose: the suite runs in parallel with everything else on two cores.)
+@Suite struct DeadlineTests {
+    /// Work that keeps going for `duration` whatever happens (as a query on a dropped connection did).
+    /// It waits off the cooperative pool: a loop around a cancelled `Task.sleep` would spin and
+    /// starve the other tests' timers on a two-core machine.
+    static func stubborn(_ duration: Duration) async -> Int {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { continuation.resume() }
+        }
+        return 1
+    }
+
+    @Test func answersAtTheDeadlineEvenWhenTheWorkIgnoresCancellation() async throws {
+        let start = ContinuousClock.now
+        await #expect(throws: DeadlineExceeded.self) {
+            try await withDeadline(.milliseconds(100)) { await Self.stubborn(.seconds(8)) }
+        }
+        #expect(ContinuousClock.now - start < .seconds(5), "the caller waited for the work")
+    }
+
+    @Test func returnsTheResultAndErrorsOfWorkThatEndsInTime() async throws {
+        #expect(try await withDeadline(.seconds(5)) { 42 } == 42)
+        struct Failure: Error {}
+        await #expect(throws: Failure.self) {
+            try await withDeadline(.seconds(5)) { () async throws -> Int in throw Failure() }
+        }
+    }
+
+    @Test func cancellingTheCallerEndsTheWait() async throws {
+        let waiting = Task {
+            try await withDeadline(.seconds(30)) { await Self.stubborn(.seconds(8)) }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        waiting.cancel()
+        let start = ContinuousClock.now
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(ContinuousClock.now - start < .seconds(5), "the caller waited for the work")
+    }
+
+    @Test func theDatabaseGateShortensTheDeadlineAfterATimeoutUntilASuccess() async throws {
+        let gate = DatabaseAvailability(deadline: .milliseconds(200), probeDeadline: .milliseconds(30))
+        #expect(try await gate.bounded { 1 } == 1)
+        #expect(gate.currentLimit == .milliseconds(200))
+        await #expect(throws: APIError.self) { try await gate.bounded { await Self.stubborn(.seconds(8)) } }
+        #expect(gate.isUnavailable)
+        #expect(gate.currentLimit == .milliseconds(30))
+        await #expect(throws: APIError.self) { try await gate.bounded { await Self.stubborn(.seconds(8)) } }
+        #expect(gate.currentLimit == .milliseconds(30))
+        #expect(try await gate.bounded { 2 } == 2)
+        #expect(!gate.isUnavailable)
+        #expect(gate.currentLimit == .milliseconds(200))
+    }
+}
