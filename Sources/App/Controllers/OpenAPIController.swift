@@ -4,25 +4,30 @@ import Hummingbird
 /// `GET /openapi.json`: the OpenAPI 3.1 document of every route, served as stored.
 ///
 /// The document is `Sources/App/Resources/openapi.json` (a SwiftPM resource; `docs/openapi.json`
-/// links to it), read once when the router is built, so a binary shipped without its resource
-/// bundle stops at start-up rather than on the first request. `OpenAPICoverageTests` checks that
-/// it lists exactly the routes the router registers.
+/// links to it), read once per process when the router is built. A binary shipped without its
+/// resource directory stops there (SwiftPM's `Bundle.module` cannot find it); an unreadable file
+/// inside it leaves the API serving and this route answering 503 `openapi_unavailable`. `OpenAPICoverageTests` checks that it lists exactly the routes the router registers.
 struct OpenAPIController {
-    /// The document's bytes, exactly as in the repository.
-    let document: ByteBuffer
+    /// The document's bytes, exactly as in the repository; nil when the resource is missing.
+    let document: ByteBuffer?
 
     init() {
         self.init(document: Self.bundled)
     }
 
-    init(document: ByteBuffer) {
+    init(document: ByteBuffer?) {
         self.document = document
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let document = self.document
         router.get("/openapi.json") { _, _ in
-            Response(
+            guard let document else {
+                throw APIError(
+                    status: .serviceUnavailable, code: "openapi_unavailable",
+                    message: "this build has no OpenAPI document: ship the switchboard_App.resources directory beside the binary")
+            }
+            return Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: document))
         }
@@ -31,13 +36,11 @@ struct OpenAPIController {
     /// Read once per process.
     static let bundled = bundledDocument()
 
-    /// The resource's bytes; a missing or unreadable resource is a broken build, not a runtime condition.
-    static func bundledDocument() -> ByteBuffer {
+    /// The resource's bytes, or nil when the build shipped without them.
+    static func bundledDocument() -> ByteBuffer? {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
             let data = try? Data(contentsOf: url)
-        else {
-            fatalError("openapi.json is missing from the App resource bundle; rebuild with `swift build`")
-        }
+        else { return nil }
         return ByteBuffer(bytes: data)
     }
 }

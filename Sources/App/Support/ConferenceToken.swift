@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Providers
 
 /// A signed claim that a call leg belongs to a cold-call session: carried as Telnyx
 /// `client_state`, in the Twilio markup URL of the contact's leg, and in the agent's Access Token
@@ -51,9 +52,7 @@ struct ConferenceTokenSigner: Sendable {
         let claim = ConferenceToken(
             organizationID: organizationID, conferenceID: conferenceID, role: role, clientID: parts[4], expires: expires)
         let expected = mac(Self.body(claim))
-        guard expected.utf8.count == parts[6].utf8.count,
-            zip(expected.utf8, parts[6].utf8).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0
-        else { return nil }
+        guard ConstantTime.equals(Array(expected.utf8), Array(parts[6].utf8)) else { return nil }
         if let now, Double(expires) <= now.timeIntervalSince1970 { return nil }
         return claim
     }

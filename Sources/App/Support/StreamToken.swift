@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Providers
 
 /// An HMAC over the ids a media stream belongs to, so a media socket cannot be opened by guessing them.
 struct StreamToken: Sendable {
@@ -30,7 +31,6 @@ struct StreamToken: Sendable {
         guard Double(expires) > now.timeIntervalSince1970 else { return false }
         let expected = self.token(
             organizationID: organizationID, workflowID: workflowID, workflowRunID: workflowRunID, expires: expires)
-        guard expected.utf8.count == token.utf8.count else { return false }
-        return zip(expected.utf8, token.utf8).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        return ConstantTime.equals(Array(expected.utf8), Array(token.utf8))
     }
 }

@@ -1,7 +1,7 @@
 /// Comparisons whose running time does not depend on where two secrets differ.
-enum ConstantTime {
+public enum ConstantTime {
     /// Whether two byte sequences are equal, in time that depends only on their lengths.
-    static func equals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
+    public static func equals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
         // Lengths of signatures and digests are public, so returning early on them leaks nothing.
         guard lhs.count == rhs.count else {
             return false
