@@ -57,7 +57,8 @@ struct AppDependencies: Sendable {
     /// The cold-call workflow the API and the webhooks share.
     var coldCalls: ColdCallService {
         ColdCallService(
-            conferences: conferences, calls: calls, factory: factory, settings: telephony, tokens: conferenceTokens, now: now)
+            conferences: conferences, calls: calls, factory: factory, settings: telephony, tokens: conferenceTokens, now: now,
+            metrics: metrics)
     }
 
     /// The service that drops cached provider configurations when any instance writes one.

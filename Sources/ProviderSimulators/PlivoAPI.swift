@@ -24,13 +24,22 @@ struct PlivoAPI: WebhookSource {
         case ("POST", 1) where rest[0] == "Call":
             return createCall(request, account: account)
         case ("GET", 2) where rest[0] == "Call":
-            guard let call = ownedCall(rest[1], account: account) else { return Self.error(404, "not found") }
-            return .json(200, callObject(call))
+            return getCall(rest[1], request: request, account: account)
+        case ("GET", 1) where rest[0] == "Call"
+            && Dictionary(request.queryParameters, uniquingKeysWith: { first, _ in first })["status"] == "live":
+            // The live calls' ids (plivo-python `resources/live_calls.py` `list_ids`).
+            let ids: [JSONValue] = store.read { world in
+                world.calls.values.compactMap { call in
+                    guard call.accountID == account.authID, call.isLive, !call.hasEnded, case .plivo(let details) = call.details
+                    else { return nil }
+                    return .string(details.callUUID)
+                }
+            }
+            return .json(200, ["api_id": .string(RandomIdentifier.uuid()), "calls": .array(ids)])
         case ("DELETE", 2) where rest[0] == "Call":
-            // Only a live call (ringing or answered) can be hung up; a queued one is cancelled
-            // through its request, as on Plivo.
-            guard let call = ownedCall(rest[1], account: account), !call.hasEnded, call.isLive,
-                store.hangUp(call.key)?.end != nil
+            // Only a live call (ringing or answered), named by its CallUUID, can be hung up; a queued one is
+            // cancelled through its request (plivo-python `resources/calls.py`: `delete` vs `cancel`).
+            guard let call = liveCall(rest[1], account: account), store.hangUp(call.key)?.end != nil
             else { return Self.error(404, "not found") }
             return .empty(204)
         case ("DELETE", 2) where rest[0] == "Request":
@@ -39,7 +48,7 @@ struct PlivoAPI: WebhookSource {
             else { return Self.error(404, "not found") }
             return .empty(204)
         case ("GET", 1) where rest[0] == "Number":
-            return listNumbers(account)
+            return listNumbers(account, request: request)
         case (_, 0):
             return Self.error(405, "method not allowed")
         case (_, 1) where ["Call", "Number"].contains(rest[0]):
@@ -59,6 +68,58 @@ struct PlivoAPI: WebhookSource {
     private func ownedCall(_ id: String, account: SimulatorAccounts.Plivo) -> SimulatedCall? {
         guard let call = store.call(CallKey(provider: .plivo, id: id)), call.accountID == account.authID else { return nil }
         return call
+    }
+
+    /// The account's call whose live id (`CallUUID`) is `callUUID`.
+    private func callByUUID(_ callUUID: String, account: SimulatorAccounts.Plivo) -> SimulatedCall? {
+        store.read { world in
+            world.calls.values.first { call in
+                guard call.accountID == account.authID, case .plivo(let details) = call.details else { return false }
+                return details.callUUID == callUUID
+            }
+        }
+    }
+
+    /// A ringing or answered call by its `CallUUID`.
+    private func liveCall(_ callUUID: String, account: SimulatorAccounts.Plivo) -> SimulatedCall? {
+        callByUUID(callUUID, account: account).flatMap { $0.isLive && !$0.hasEnded ? $0 : nil }
+    }
+
+    /// `GET /Call/{id}/`: with `?status=live` a live call by its CallUUID, with `?status=queued` a queued request by
+    /// its request_uuid, and without a status the record (CDR) of an ended call by its CallUUID — a call in another
+    /// state is not found there, as on Plivo.
+    private func getCall(_ id: String, request: IncomingRequest, account: SimulatorAccounts.Plivo) -> OutgoingResponse {
+        let status = Dictionary(request.queryParameters, uniquingKeysWith: { first, _ in first })["status"]
+        switch status {
+        case "live":
+            guard let call = liveCall(id, account: account), case .plivo(let details) = call.details else {
+                return Self.error(404, "not found")
+            }
+            return .json(
+                200,
+                [
+                    "api_id": .string(RandomIdentifier.uuid()), "call_status": .string(Self.status(call)),
+                    "call_uuid": .string(details.callUUID), "caller_name": "", "direction": "outbound",
+                    "from": .string(digitsOnly(call.from)), "request_uuid": .string(call.key.id),
+                    "session_start": .string(Timestamp.plivoSession(call.createdAt)), "to": .string(digitsOnly(call.to)),
+                ])
+        case "queued":
+            guard let call = ownedCall(id, account: account), !call.hasEnded, !call.isLive else {
+                return Self.error(404, "not found")
+            }
+            return .json(
+                200,
+                [
+                    "api_id": .string(RandomIdentifier.uuid()), "call_status": "queued", "call_uuid": .string(call.key.id),
+                    "caller_name": "", "direction": "outbound", "from": .string(digitsOnly(call.from)),
+                    "request_uuid": .string(call.key.id), "to": .string(digitsOnly(call.to)),
+                ])
+        case nil:
+            guard let call = callByUUID(id, account: account), call.hasEnded else { return Self.error(404, "not found") }
+            return .json(200, callRecord(call))
+        default:
+            return Self.error(400, "status must be live or queued")
+        }
     }
 
     /// A Plivo number: digits with an optional `+`, 7 to 15 digits, the first not zero.
@@ -121,8 +182,7 @@ struct PlivoAPI: WebhookSource {
             hangupURL: fields["hangup_url"].flatMap { $0.isEmpty ? nil : $0 },
             hangupMethod: fields["hangup_method"]?.uppercased() ?? "POST",
             ringURL: fields["ring_url"].flatMap { $0.isEmpty ? nil : $0 },
-            ringMethod: fields["ring_method"]?.uppercased() ?? "POST")
-        // For a single destination Plivo's call UUID is the request UUID.
+            ringMethod: fields["ring_method"]?.uppercased() ?? "POST", callUUID: RandomIdentifier.uuid())
         let call = SimulatedCall(
             key: CallKey(provider: .plivo, id: RandomIdentifier.uuid()), accountID: account.authID, from: from, to: to,
             createdAt: Date(), details: .plivo(details))
@@ -157,17 +217,31 @@ struct PlivoAPI: WebhookSource {
         }
     }
 
-    private func callObject(_ call: SimulatedCall) -> JSONValue {
+    /// The published call-state word of an ended call's record (`call_state`, e.g. `ANSWER`).
+    static func callState(_ call: SimulatedCall) -> String {
+        if call.answeredAt != nil { return "ANSWER" }
+        switch call.end {
+        case .busy: return "BUSY"
+        case .noAnswer: return "NO_ANSWER"
+        case .canceled: return "CANCEL"
+        default: return "FAILED"
+        }
+    }
+
+    /// An ended call's record (`GET /Call/{call_uuid}/`), shaped as plivo-python's `callGetResponse.json` plus the
+    /// documented `call_state` and hang-up fields.
+    private func callRecord(_ call: SimulatedCall) -> JSONValue {
+        guard case .plivo(let details) = call.details else { return [:] }
         var object: [String: JSONValue] = [
-            "api_id": .string(RandomIdentifier.uuid()), "call_uuid": .string(call.key.id),
-            "request_uuid": .string(call.key.id), "call_status": .string(Self.status(call)),
+            "api_id": .string(RandomIdentifier.uuid()), "call_uuid": .string(details.callUUID),
+            "call_state": .string(Self.callState(call)),
             "call_direction": "outbound", "call_duration": .int(call.durationSeconds),
             "bill_duration": .int(call.durationSeconds), "billed_duration": .int(call.durationSeconds),
-            "from_number": .string(call.from), "to_number": .string(call.to),
+            "from_number": .string(call.from), "to_number": .string(digitsOnly(call.to)),
             "initiation_time": .string(Timestamp.plivo(call.createdAt)),
             "answer_time": .optional(call.answeredAt.map(Timestamp.plivo)),
             "end_time": .optional(call.endedAt.map(Timestamp.plivo)), "parent_call_uuid": nil,
-            "resource_uri": .string("/v1/Account/\(call.accountID)/Call/\(call.key.id)/"),
+            "resource_uri": .string("/v1/Account/\(call.accountID)/Call/\(details.callUUID)/"),
             "total_amount": .string(String(format: "%.5f", Double(call.durationSeconds) / 60 * 0.0085)),
             "total_rate": "0.00850",
         ]
@@ -187,9 +261,19 @@ struct PlivoAPI: WebhookSource {
         ]
     }
 
-    private func listNumbers(_ account: SimulatorAccounts.Plivo) -> OutgoingResponse {
+    /// `GET /Number/`: `limit` 1–20 (default 20) and `offset`, `meta.next`/`previous` as relative links.
+    private func listNumbers(_ account: SimulatorAccounts.Plivo, request: IncomingRequest) -> OutgoingResponse {
+        let query = Dictionary(request.queryParameters, uniquingKeysWith: { first, _ in first })
+        guard let limit = query["limit"].map({ Int($0) }) ?? 20, (1...20).contains(limit) else {
+            return Self.error(400, "limit must be an integer between 1 and 20")
+        }
+        guard let offset = query["offset"].map({ Int($0) }) ?? 0, offset >= 0 else {
+            return Self.error(400, "offset must be a non-negative integer")
+        }
         let added = Timestamp.day(Date(timeIntervalSince1970: 1_704_067_200))
-        let objects: [JSONValue] = account.numbers.map { number in
+        let start = min(offset, account.numbers.count)
+        let page = account.numbers[start..<min(start + limit, account.numbers.count)]
+        let objects: [JSONValue] = page.map { number in
             let digits = digitsOnly(number)
             return [
                 "added_on": .string(added), "alias": nil, "application": nil, "carrier": "Plivo",
@@ -200,12 +284,17 @@ struct PlivoAPI: WebhookSource {
                 "voice_rate": "0.00850",
             ]
         }
+        func link(_ offset: Int) -> JSONValue {
+            .string("/v1/Account/\(account.authID)/Number/?limit=\(limit)&offset=\(offset)")
+        }
         return .json(
             200,
             [
                 "api_id": .string(RandomIdentifier.uuid()),
                 "meta": [
-                    "limit": 20, "next": nil, "offset": 0, "previous": nil, "total_count": .int(objects.count),
+                    "limit": .int(limit), "next": offset + limit < account.numbers.count ? link(offset + limit) : nil,
+                    "offset": .int(offset), "previous": offset > 0 ? link(max(0, offset - limit)) : nil,
+                    "total_count": .int(account.numbers.count),
                 ],
                 "objects": .array(objects),
             ])
@@ -236,11 +325,12 @@ struct PlivoAPI: WebhookSource {
                 (url, method, eventName) = (details.answerURL, details.answerMethod, "Hangup")
             }
         }
+        // The request id and the live call's id, as documented for answer, ring and hangup URLs.
         var parameters: [(String, String)] = [
-            ("ALegRequestUUID", call.key.id), ("ALegUUID", call.key.id), ("BillRate", "0.00850"),
-            ("CallStatus", Self.status(call)), ("CallUUID", call.key.id), ("CallerName", ""),
+            ("ALegRequestUUID", call.key.id), ("ALegUUID", details.callUUID), ("BillRate", "0.00850"),
+            ("CallStatus", Self.status(call)), ("CallUUID", details.callUUID), ("CallerName", ""),
             ("Direction", "outbound"), ("Event", eventName), ("From", call.from), ("RequestUUID", call.key.id),
-            ("SessionStart", Timestamp.plivo(call.createdAt)), ("To", call.to),
+            ("SessionStart", Timestamp.plivoSession(call.createdAt)), ("To", call.to),
         ]
         if case .ended(let end) = event {
             let cause = Self.hangupCause(end)

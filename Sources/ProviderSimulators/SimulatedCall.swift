@@ -103,6 +103,9 @@ struct PlivoCallDetails: Sendable {
     var hangupMethod: String
     var ringURL: String?
     var ringMethod: String
+    /// The live call's id (`CallUUID`), which differs from the request's (`request_uuid`, the call's key) as on
+    /// Plivo: `POST /Call/` answers the request id, the callbacks carry both.
+    var callUUID: String
 }
 
 /// Provider-specific parts of a call.

@@ -37,7 +37,7 @@ struct TelnyxAPI: WebhookSource {
         case (_, _) where rest.first == "telephony_credentials" || rest.first == "credential_connections":
             return handleCredentials(request, rest: rest, account: account)
         case ("GET", 1) where rest[0] == "phone_numbers":
-            return listNumbers(account)
+            return listNumbers(account, request: request)
         case ("GET", 1) where rest[0] == "balance":
             return .json(
                 200,
@@ -263,9 +263,22 @@ struct TelnyxAPI: WebhookSource {
         return .object(data)
     }
 
-    private func listNumbers(_ account: SimulatorAccounts.Telnyx) -> OutgoingResponse {
+    /// `GET /phone_numbers`: `page[number]` (from 1) and `page[size]` (1–250, default 20), with `meta.total_pages`.
+    private func listNumbers(_ account: SimulatorAccounts.Telnyx, request: IncomingRequest) -> OutgoingResponse {
+        let query = Dictionary(request.queryParameters, uniquingKeysWith: { first, _ in first })
+        let pageNumber = query["page[number]"].map { Int($0) } ?? 1
+        let pageSize = query["page[size]"].map { Int($0) } ?? 20
+        guard let pageNumber, pageNumber >= 1 else {
+            return Self.error(400, code: "10015", title: "Invalid page number", detail: "page[number] must be 1 or more.")
+        }
+        guard let pageSize, (1...250).contains(pageSize) else {
+            return Self.error(
+                400, code: "10015", title: "Invalid page size", detail: "page[size] must be between 1 and 250.")
+        }
         let created = Timestamp.iso8601(Date(timeIntervalSince1970: 1_704_067_200))
-        let items: [JSONValue] = account.numbers.map { number in
+        let start = min((pageNumber - 1) * pageSize, account.numbers.count)
+        let page = account.numbers[start..<min(start + pageSize, account.numbers.count)]
+        let items: [JSONValue] = page.map { number in
             let digest = SHA256.hash(data: Data((account.apiKey + number).utf8))
             let id = "1" + digest.prefix(18).map { String($0 % 10) }.joined()
             return [
@@ -273,16 +286,19 @@ struct TelnyxAPI: WebhookSource {
                 "connection_id": .optional(account.connectionIDs.first), "connection_name": "switchboard-sandbox",
                 "tags": [], "external_pin": nil, "t38_fax_gateway_enabled": false, "purchased_at": .string(created),
                 "created_at": .string(created), "updated_at": .string(created), "phone_number_type": "local",
+                "country_iso_alpha2": .string(number.hasPrefix("+1") ? "US" : number.hasPrefix("+44") ? "GB" : "ZZ"),
                 "call_forwarding_enabled": true, "emergency_enabled": false, "billing_group_id": nil,
                 "messaging_profile_id": nil, "messaging_profile_name": nil,
             ]
         }
+        let totalPages = max(1, (account.numbers.count + pageSize - 1) / pageSize)
         return .json(
             200,
             [
                 "data": .array(items),
                 "meta": [
-                    "total_pages": 1, "total_results": .int(items.count), "page_number": 1, "page_size": 20,
+                    "total_pages": .int(totalPages), "total_results": .int(account.numbers.count),
+                    "page_number": .int(pageNumber), "page_size": .int(pageSize),
                 ],
             ])
     }
@@ -310,12 +326,15 @@ struct TelnyxAPI: WebhookSource {
             "call_control_id": .string(call.key.id), "call_leg_id": .string(details.callLegID),
             "call_session_id": .string(details.callSessionID), "client_state": .optional(details.clientState),
             "connection_id": .string(details.connectionID), "from": .string(call.from), "to": .string(call.to),
-            "direction": .string(details.direction), "start_time": .string(Timestamp.iso8601(call.createdAt)),
+            "start_time": .string(Timestamp.iso8601(call.createdAt)),
         ]
         let eventType: String
+        // The published payload types (telnyx-python `types/call_initiated.py`, `call_answered.py`,
+        // `call_hangup.py`): only call.initiated has `direction`; call.hangup has `start_time`, no `end_time`.
         switch event {
         case .initiated:
             eventType = "call.initiated"
+            payload["direction"] = .string(details.direction)
             // An inbound leg waits, parked, for an answer command.
             payload["state"] = details.direction == "incoming" ? "parked" : "bridging"
         case .ringing:
@@ -327,7 +346,6 @@ struct TelnyxAPI: WebhookSource {
         case .ended(let end):
             eventType = "call.hangup"
             payload["state"] = "hangup"
-            payload["end_time"] = .string(Timestamp.iso8601(call.endedAt ?? Date()))
             let (cause, source, sip) = Self.hangup(end, incoming: details.direction == "incoming")
             payload["hangup_cause"] = .string(cause)
             payload["hangup_source"] = .string(source)
@@ -338,13 +356,13 @@ struct TelnyxAPI: WebhookSource {
         if case .ended = event, let recording = details.recording, let answeredAt = call.answeredAt {
             let id = RandomIdentifier.uuid()
             let file = "https://recordings.telnyx-simulator.invalid/\(id)/recording.\(recording.format)"
+            // Exactly the published payload (telnyx-python `types/call_recording_saved.py`): no call_control_id.
             let recordingPayload: [String: JSONValue] = [
-                "call_control_id": .string(call.key.id), "call_leg_id": .string(details.callLegID),
-                "call_session_id": .string(details.callSessionID), "client_state": .optional(details.clientState),
-                "connection_id": .string(details.connectionID), "channels": .string(recording.channels),
-                "format": .string(recording.format), "recording_id": .string(id),
-                "recording_started_at": .string(Timestamp.iso8601(answeredAt)),
-                "recording_ended_at": .string(Timestamp.iso8601(call.endedAt ?? Date())),
+                "call_leg_id": .string(details.callLegID), "call_session_id": .string(details.callSessionID),
+                "client_state": .optional(details.clientState), "connection_id": .string(details.connectionID),
+                "channels": .string(recording.channels),
+                "recording_started_at": .string(Timestamp.iso8601Microseconds(answeredAt)),
+                "recording_ended_at": .string(Timestamp.iso8601Microseconds(call.endedAt ?? Date())),
                 "recording_urls": [
                     "mp3": recording.format == "mp3" ? .string(file) : nil,
                     "wav": recording.format == "wav" ? .string(file) : nil,
@@ -359,13 +377,15 @@ struct TelnyxAPI: WebhookSource {
     /// An event as Telnyx sends it: `{"data": {…, "payload"}, "meta"}`, signed with Ed25519 over `timestamp|body`.
     func signedEvent(
         _ eventType: String, payload: [String: JSONValue], url: String, account: SimulatorAccounts.Telnyx,
-        occurredAt: Date = Date()
+        occurredAt: Date = Date(), occurredAtInData: Bool = true
     ) -> PreparedWebhook {
+        var data: [String: JSONValue] = [
+            "record_type": "event", "event_type": .string(eventType), "id": .string(RandomIdentifier.uuid()),
+            "payload": .object(payload),
+        ]
+        if occurredAtInData { data["occurred_at"] = .string(Timestamp.iso8601Microseconds(occurredAt)) }
         let body: JSONValue = [
-            "data": [
-                "record_type": "event", "event_type": .string(eventType), "id": .string(RandomIdentifier.uuid()),
-                "occurred_at": .string(Timestamp.iso8601(occurredAt)), "payload": .object(payload),
-            ],
+            "data": .object(data),
             "meta": ["attempt": 1, "delivered_to": .string(url)],
         ]
         let bytes = body.serialized()
@@ -389,7 +409,8 @@ struct TelnyxAPI: WebhookSource {
         case .canceled: return ("originator_cancel", "caller", "487")
         case .busy: return ("user_busy", "callee", "486")
         case .noAnswer: return ("timeout", "unknown", "408")
-        case .failed: return ("call_rejected", "callee", "603")
+        // A number that does not exist: the published cause is not_found (SIP 404).
+        case .failed: return ("not_found", "callee", "404")
         }
     }
 }

@@ -9,7 +9,10 @@ extension TelnyxAPI {
     enum EndReason: String {
         case allLeft = "all_left"
         case hostLeft = "host_left"
-        case endedViaAPI = "ended_via_api"
+        /// `actions/end`: the published `reason` values (telnyx-python `types/conference_ended.py`) are
+        /// all_left, host_left and time_exceeded, none for the API; ending hangs every participant
+        /// up, so all of them left.
+        static let endedViaAPI = EndReason.allLeft
     }
 
     /// Answers `/v2/conferences…`; `rest` follows `conferences`.
@@ -412,7 +415,9 @@ extension TelnyxAPI {
         world.conferences[id] = conference
     }
 
-    /// Ends a conference: everyone still in it leaves (their legs stay up), then `conference.ended`.
+    /// Ends a conference: everyone still in it leaves and is hung up ("End a conference and terminate all active
+    /// participants"; with `end_conference_on_exit` "all remaining participants [are] hung up", telnyx-python
+    /// `resources/conferences/actions.py`), then `conference.ended`; each leg reports its own `call.hangup`.
     static func end(
         _ conference: inout SimulatedConference, reason: EndReason, endingCall: CallKey?, world: inout SimulatorWorld,
         effects: inout WorldEffects
@@ -426,6 +431,10 @@ extension TelnyxAPI {
                 ConferenceEvent(
                     kind: .left, conference: conference, participant: participant,
                     call: world.calls[participant.callKey], occurredAt: now))
+            if var call = world.calls[participant.callKey], call.finish(.completed, at: now) != nil {
+                world.calls[participant.callKey] = call
+                effects.endedCalls.append(participant.callKey)
+            }
         }
         conference.status = .completed
         conference.endedAt = now
@@ -458,13 +467,20 @@ extension TelnyxAPI {
             "call_control_id": .string(call.key.id), "call_leg_id": .string(details.callLegID),
             "call_session_id": .string(details.callSessionID), "client_state": .optional(details.clientState),
             "conference_id": .string(conference.id), "connection_id": .string(details.connectionID),
-            "occurred_at": .string(Timestamp.iso8601(event.occurredAt)),
         ]
-        if event.kind == .ended {
+        // telnyx-python `types/conference_ended.py` puts `occurred_at` (and `reason`) in the payload and none in
+        // `data`; the participant and created types keep it in `data`, as call events do.
+        let ended = event.kind == .ended
+        if ended {
             payload["connection_id"] = .optional(conference.connectionID ?? details.connectionID)
             payload["reason"] = .optional(conference.endReason)
+            payload["occurred_at"] = .string(Timestamp.iso8601Microseconds(event.occurredAt))
         }
-        return [signedEvent(eventType, payload: payload, url: url, account: account, occurredAt: event.occurredAt)]
+        return [
+            signedEvent(
+                eventType, payload: payload, url: url, account: account, occurredAt: event.occurredAt,
+                occurredAtInData: !ended)
+        ]
     }
 
     /// Takes a leg that hung up out of its conference now.

@@ -18,6 +18,13 @@ extension TelnyxAPI {
             return .json(200, ["data": credentialObject(credential)])
         case ("POST", 3, "telephony_credentials") where rest[2] == "token":
             guard let credential = ownedCredential(rest[1], account: account) else { return Self.notFound() }
+            // The token is text/plain only (telnyx-python `resources/telephony_credentials.py` sends
+            // `Accept: text/plain`); a client that asks for JSON alone cannot have it.
+            if let accept = request.headers["accept"], !Self.accepts(accept, "text/plain") {
+                return Self.error(
+                    406, code: "10006", title: "Not acceptable",
+                    detail: "This endpoint answers text/plain; the Accept header asked for \(accept).")
+            }
             return issueToken(for: credential)
         case ("GET", 2, "credential_connections"):
             guard account.credentialConnectionIDs.contains(rest[1]) else { return Self.notFound() }
@@ -27,6 +34,15 @@ extension TelnyxAPI {
             return updateCredentialConnection(request, id: rest[1])
         default:
             return Self.notFound()
+        }
+    }
+
+    /// Whether an Accept header admits `type` (exactly, as `type/*`, or as `*/*`).
+    static func accepts(_ header: String, _ type: String) -> Bool {
+        let major = type.split(separator: "/").first.map { "\($0)/*" } ?? type
+        return header.split(separator: ",").contains { range in
+            let media = range.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            return media == type || media == major || media == "*/*"
         }
     }
 

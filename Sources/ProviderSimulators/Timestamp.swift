@@ -33,11 +33,26 @@ enum Timestamp {
             + "\(pad(parts.hour)):\(pad(parts.minute)):\(pad(parts.second)).\(pad(milliseconds, 3))Z"
     }
 
+    /// ISO 8601 with microseconds, as Telnyx writes event times: `2018-02-02T22:25:27.521992Z`.
+    static func iso8601Microseconds(_ date: Date) -> String {
+        let whole = date.timeIntervalSince1970.rounded(.down)
+        let parts = components(Date(timeIntervalSince1970: whole))
+        let microseconds = min(999_999, Int(((date.timeIntervalSince1970 - whole) * 1_000_000).rounded()))
+        return "\(pad(parts.year, 4))-\(pad(parts.month))-\(pad(parts.day))T"
+            + "\(pad(parts.hour)):\(pad(parts.minute)):\(pad(parts.second)).\(pad(microseconds, 6))Z"
+    }
+
     /// Plivo's format: `2024-06-04 12:00:00+00:00`.
     static func plivo(_ date: Date) -> String {
         let parts = components(date)
         return "\(pad(parts.year, 4))-\(pad(parts.month))-\(pad(parts.day)) "
             + "\(pad(parts.hour)):\(pad(parts.minute)):\(pad(parts.second))+00:00"
+    }
+
+    /// Plivo's `SessionStart`: UTC with microseconds and no zone, `2022-06-28 14:09:04.050872`.
+    static func plivoSession(_ date: Date) -> String {
+        let text = iso8601Microseconds(date)
+        return String(text.dropLast()).replacingOccurrences(of: "T", with: " ")
     }
 
     /// A date as `YYYY-MM-DD`.

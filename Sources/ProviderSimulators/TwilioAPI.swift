@@ -51,7 +51,7 @@ struct TwilioAPI: WebhookSource {
         }
         if rest == ["IncomingPhoneNumbers.json"] {
             guard method == "GET" else { return Self.methodNotAllowed() }
-            return listNumbers(account, filter: request.queryParameters.first { $0.0 == "PhoneNumber" }?.1)
+            return listNumbers(account, request: request)
         }
         if let response = handleConferences(request, rest: rest, account: account, path: resourcePath) {
             return response
@@ -279,7 +279,7 @@ struct TwilioAPI: WebhookSource {
         let updated = [call.createdAt, call.ringingAt, call.answeredAt, call.endedAt].compactMap { $0 }.max() ?? call.createdAt
         let started: Date? = call.phase == .queued ? nil : call.createdAt
         return [
-            "account_sid": .string(call.accountID), "annotation": nil, "answered_by": nil,
+            "account_sid": .string(call.accountID), "answered_by": nil,
             "api_version": .string(Self.apiVersion), "caller_name": nil,
             "date_created": .string(Timestamp.rfc2822(call.createdAt)), "date_updated": .string(Timestamp.rfc2822(updated)),
             "direction": .string(direction), "duration": call.hasEnded ? .string(String(call.durationSeconds)) : nil,
@@ -318,13 +318,35 @@ struct TwilioAPI: WebhookSource {
         ]
     }
 
-    private func listNumbers(_ account: SimulatorAccounts.Twilio, filter: String?) -> OutgoingResponse {
+    /// `GET IncomingPhoneNumbers.json`: `PageSize` 1–1000 (default 50), `Page` from 0 with the `PageToken` the
+    /// previous page's `next_page_uri` carries, `next_page_uri` null on the last page
+    /// (twilio-oai `spec/json/twilio_api_v2010.json`, `ListIncomingPhoneNumber`).
+    private func listNumbers(_ account: SimulatorAccounts.Twilio, request: IncomingRequest) -> OutgoingResponse {
+        let query = Dictionary(request.queryParameters, uniquingKeysWith: { first, _ in first })
+        let filter = query["PhoneNumber"]
+        guard let pageSize = query["PageSize"].map({ Int($0) }) ?? 50, (1...1000).contains(pageSize) else {
+            return Self.invalidParameter("PageSize must be an integer between 1 and 1000")
+        }
+        guard let page = query["Page"].map({ Int($0) }) ?? 0, page >= 0 else {
+            return Self.invalidParameter("Page must be a non-negative integer")
+        }
         let numbers = account.numbers.filter { filter == nil || $0 == filter }
+        let start = min(page * pageSize, numbers.count)
+        let end = min(start + pageSize, numbers.count)
+        let sids = numbers.map { Self.phoneNumberSID(account: account.accountSID, number: $0) }
+        if page > 0 {
+            // Twilio's later pages are reached through next_page_uri; a page token that does not continue
+            // from the previous page is refused.
+            guard let token = query["PageToken"], start > 0, token == "PA" + sids[start - 1] else {
+                return Self.invalidParameter("PageToken does not match Page")
+            }
+        }
         let base = "/\(Self.apiVersion)/Accounts/\(account.accountSID)/IncomingPhoneNumbers"
         let created = Timestamp.rfc2822(Date(timeIntervalSince1970: 1_704_067_200))
-        let items: [JSONValue] = numbers.map { number in
-            let sid = Self.phoneNumberSID(account: account.accountSID, number: number)
-            return [
+        let items: [JSONValue] = (start..<end).map { (index: Int) -> JSONValue in
+            let number = numbers[index]
+            let sid = sids[index]
+            let item: [String: JSONValue] = [
                 "account_sid": .string(account.accountSID), "address_requirements": "none",
                 "api_version": .string(Self.apiVersion), "beta": false,
                 "capabilities": ["fax": false, "mms": true, "sms": true, "voice": true],
@@ -335,14 +357,21 @@ struct TwilioAPI: WebhookSource {
                 "voice_application_sid": nil, "voice_caller_id_lookup": false, "voice_fallback_method": "POST",
                 "voice_fallback_url": nil, "voice_method": "POST", "voice_url": nil,
             ]
+            return .object(item)
         }
-        let uri = base + ".json?PageSize=50&Page=0"
+        let filterQuery = filter.map { (number: String) -> String in "&PhoneNumber=" + FormEncoding.percentEncode(number) } ?? ""
+        let uri = base + ".json?PageSize=\(pageSize)&Page=\(page)" + filterQuery
+        let next: JSONValue =
+            end < numbers.count
+            ? .string(base + ".json?PageSize=\(pageSize)&Page=\(page + 1)&PageToken=PA\(sids[end - 1])" + filterQuery)
+            : nil
+        let previous: JSONValue = page > 0 ? .string(base + ".json?PageSize=\(pageSize)&Page=\(page - 1)" + filterQuery) : nil
         return .json(
             200,
             [
-                "end": .int(max(items.count - 1, 0)), "first_page_uri": .string(uri),
-                "incoming_phone_numbers": .array(items), "next_page_uri": nil, "page": 0, "page_size": 50,
-                "previous_page_uri": nil, "start": 0, "uri": .string(uri),
+                "end": .int(max(end - 1, start)), "first_page_uri": .string(base + ".json?PageSize=\(pageSize)&Page=0" + filterQuery),
+                "incoming_phone_numbers": .array(items), "next_page_uri": next, "page": .int(page),
+                "page_size": .int(pageSize), "previous_page_uri": previous, "start": .int(start), "uri": .string(uri),
             ])
     }
 

@@ -258,7 +258,11 @@ extension TwilioAPI {
         conference.participants.append(participant)
         conference.updatedAt = now
         emit(.joined, in: &conference, participant: participant, at: now, effects: &effects)
-        if conference.status == .initializing && participant.startConferenceOnEnter {
+        // Twilio's <Conference> documentation: "Conferences will not start until at least two participants join",
+        // and one of those present must have startConferenceOnEnter=true; a lone participant waits (hold music).
+        if conference.status == .initializing && conference.present.count >= 2
+            && conference.present.contains(where: \.startConferenceOnEnter)
+        {
             conference.status = .inProgress
             emit(.started, in: &conference, participant: nil, at: now, effects: &effects)
         }

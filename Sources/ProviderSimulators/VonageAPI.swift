@@ -322,14 +322,30 @@ struct VonageAPI: WebhookSource {
         if route[1] == "get-balance" {
             return .json(200, ["value": 10.5, "autoReload": false])
         }
-        let numbers: [JSONValue] = account.msisdns.map { number in
+        return listNumbers(account, query: Dictionary(query, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// `GET /account/numbers`: `size` 1–100 (default 10) and `index` from 1 (default 1); `count` is the whole
+    /// account's, and an account with no numbers answers without `numbers` (Nexmo/api-specification
+    /// `definitions/numbers.yml`, `getOwnedNumbers`).
+    private func listNumbers(_ account: SimulatorAccounts.Vonage, query: [String: String]) -> OutgoingResponse {
+        guard let size = query["size"].map({ Int($0) }) ?? 10, (1...100).contains(size) else {
+            return .json(400, ["error-code": "400", "error-code-label": "size must be between 1 and 100"])
+        }
+        guard let index = query["index"].map({ Int($0) }) ?? 1, index >= 1 else {
+            return .json(400, ["error-code": "400", "error-code-label": "index must be 1 or more"])
+        }
+        let all = account.msisdns
+        let start = min((index - 1) * size, all.count)
+        let numbers: [JSONValue] = all[start..<min(start + size, all.count)].map { number in
             [
                 "country": number.hasPrefix("1") ? "US" : "GB", "msisdn": .string(number), "type": "landline",
                 "features": ["VOICE", "SMS", "MMS"], "voiceCallbackType": "app",
-                "voiceCallbackValue": .string(account.applicationID), "app_id": .string(account.applicationID),
+                "voiceCallbackValue": .string(account.applicationID),
             ]
         }
-        return .json(200, ["count": .int(numbers.count), "numbers": .array(numbers)])
+        guard !all.isEmpty else { return .json(200, ["count": 0]) }
+        return .json(200, ["count": .int(all.count), "numbers": .array(numbers)])
     }
 
     // MARK: - Event webhooks

@@ -14,6 +14,8 @@ struct ColdCallService: Sendable {
     let settings: TelephonySettings
     let tokens: ConferenceTokenSigner
     let now: @Sendable () -> Date
+    /// Counts provider events that could not be applied (stored, logged, never dropped silently).
+    var metrics: AppMetrics? = nil
 
     // MARK: - Addresses
 
@@ -221,12 +223,22 @@ struct ColdCallService: Sendable {
 
         switch event.kind {
         case .recordingCompleted:
-            guard let recording = event.recording, let callID = event.providerCallID else { return }
-            try await conferences.recordRecording(
+            guard let recording = event.recording else { return }
+            // Twilio names the call; Telnyx's call.recording.saved names only the leg (call_leg_id)
+            // and carries the contact leg's signed client state.
+            let outcome = try await conferences.recordRecording(
                 RecordingRecord(
-                    provider: name, eventKey: event.eventKey, providerCallID: callID, recordingID: recording.id,
-                    url: recording.url, durationSeconds: recording.durationSeconds, payload: payload),
+                    provider: name, eventKey: event.eventKey, providerCallID: event.providerCallID,
+                    providerLegID: event.providerLegID, conferenceID: claim?.role == .contact ? claim?.conferenceID : nil,
+                    recordingID: recording.id, url: recording.url, durationSeconds: recording.durationSeconds,
+                    payload: payload),
                 organizationID: organizationID, logger: logger)
+            if outcome == .unmatched {
+                logger.warning(
+                    "recording event matches no call; stored in webhook_events only",
+                    metadata: ["provider": "\(name)", "event_key": "\(event.eventKey)"])
+                metrics?.webhookEventUnmatched(provider: provider.name, kind: "recording")
+            }
         case .conferenceStarted, .conferenceEnded, .participantJoined, .participantLeft, .participantUpdated:
             let kind: ConferenceEventRecord.Kind =
                 switch event.kind {
@@ -263,7 +275,7 @@ struct ColdCallService: Sendable {
                     RecordedEvent(
                         provider: name, eventKey: status.eventKey, kind: "status", providerCallID: status.providerCallID,
                         status: status.status?.rawValue, rawStatus: status.rawStatus,
-                        durationSeconds: status.durationSeconds, payload: payload),
+                        durationSeconds: status.durationSeconds, payload: payload, providerLegID: status.providerLegID),
                     organizationID: organizationID, logger: logger)
             }
         case .other(let type):

@@ -190,8 +190,9 @@ struct TelephonyController {
                 throw APIError.conflict("call_ended", "the call already ended (\(call.status))")
             }
             let provider = try await resolve(organizationID, explicit: name)
+            let legID = try await calls.providerLegID(organizationID: organizationID, id: call.id, logger: context.logger)
             do {
-                try await provider.hangUp(providerCallID: providerCallID, logger: context.logger)
+                try await provider.hangUp(providerCallID: providerCallID, legID: legID, logger: context.logger)
             } catch {
                 throw Self.providerFailure(error, provider: name, logger: context.logger)
             }

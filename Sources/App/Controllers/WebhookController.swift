@@ -34,8 +34,10 @@ struct WebhookController {
             let outcome = try await database.bounded { [calls, logger = context.logger] in try await calls.record(
                 RecordedEvent(
                     provider: provider.name.rawValue, eventKey: event.eventKey, kind: "status",
-                    providerCallID: event.providerCallID, status: event.status?.rawValue, rawStatus: event.rawStatus,
-                    durationSeconds: event.durationSeconds, payload: Data(webhook.body)),
+                    providerCallID: event.providerCallID.isEmpty ? nil : event.providerCallID,
+                    status: event.status?.rawValue, rawStatus: event.rawStatus,
+                    durationSeconds: event.durationSeconds, payload: Data(webhook.body),
+                    providerLegID: event.providerLegID),
                 organizationID: organization, logger: logger) }
             context.logger.info(
                 "webhook stored",
@@ -53,8 +55,10 @@ struct WebhookController {
                     _ = try await database.bounded { [calls, logger = context.logger] in try await calls.record(
                         RecordedEvent(
                             provider: provider.name.rawValue, eventKey: "answer:\(event.eventKey)", kind: "answer",
-                            providerCallID: event.providerCallID, status: event.status?.rawValue,
-                            rawStatus: event.rawStatus, durationSeconds: event.durationSeconds, payload: Data(webhook.body)),
+                            providerCallID: event.providerCallID.isEmpty ? nil : event.providerCallID,
+                            status: event.status?.rawValue, rawStatus: event.rawStatus,
+                            durationSeconds: event.durationSeconds, payload: Data(webhook.body),
+                            providerLegID: event.providerLegID),
                         organizationID: organization, logger: logger) }
                 }
                 let query = request.uri.queryParameters

@@ -53,6 +53,11 @@ final class AppMetrics: ProviderMetrics {
                 namespace: "switchboard", subsystem: "provider", metricName: "cache_lookups", unitName: "total",
                 helpText: "Provider resolutions answered from the per-organization cache (hit) or loaded from the database (miss).")
         }
+        static var unmatchedEvents: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "switchboard", subsystem: "webhook", metricName: "unmatched_events", unitName: "total",
+                helpText: "Verified provider webhooks stored but matching no call or session, by provider and kind.")
+        }
         static var verificationFailures: MetricNameDescriptor {
             MetricNameDescriptor(
                 namespace: "switchboard", subsystem: "webhook", metricName: "verification_failures", unitName: "total",
@@ -123,6 +128,13 @@ final class AppMetrics: ProviderMetrics {
             }
         registry.makeCounter(
             descriptor: Name.verificationFailures, labels: [("provider", provider.rawValue), ("reason", reason)]
+        ).increment()
+    }
+
+    /// Counts a verified webhook that was stored but matched nothing it could be applied to.
+    func webhookEventUnmatched(provider: ProviderName, kind: String) {
+        registry.makeCounter(
+            descriptor: Name.unmatchedEvents, labels: [("provider", provider.rawValue), ("kind", kind)]
         ).increment()
     }
 

@@ -62,11 +62,15 @@ public struct RecordedEvent: Sendable {
     public var rawStatus: String?
     public var durationSeconds: Int?
     public var payload: Data
+    /// The provider's second id for the call (Plivo `CallUUID`, Telnyx `call_leg_id`), recorded on
+    /// the call the first time an event carries it.
+    public var providerLegID: String?
 
     public init(
         provider: String, eventKey: String, kind: String, providerCallID: String?, status: String?, rawStatus: String?,
-        durationSeconds: Int?, payload: Data
+        durationSeconds: Int?, payload: Data, providerLegID: String? = nil
     ) {
+        self.providerLegID = providerLegID
         self.provider = provider
         self.eventKey = eventKey
         self.kind = kind

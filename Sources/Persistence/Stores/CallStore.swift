@@ -233,6 +233,14 @@ public struct CallStore: Sendable {
         }
     }
 
+    /// The provider's second id for a call (Plivo's live `CallUUID`), once a callback named it.
+    public func providerLegID(organizationID: UUID, id: UUID, logger: Logger) async throws -> String? {
+        let rows = try await client.query(
+            "SELECT provider_leg_id FROM calls WHERE organization_id = \(organizationID) AND id = \(id)", logger: logger)
+        for try await legID in rows.decode(String?.self) { return legID }
+        return nil
+    }
+
     /// Moves the call to `status` when that is further along its lifecycle; returns the updated call.
     static func advance(
         organizationID: UUID, provider: String, providerCallID: String, status: String, rawStatus: String?,

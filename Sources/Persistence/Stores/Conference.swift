@@ -156,22 +156,39 @@ public struct CallOutcomeRecord: Sendable {
 public struct RecordingRecord: Sendable {
     public var provider: String
     public var eventKey: String
-    public var providerCallID: String
+    /// The recorded call's provider id, when the event names it (Twilio; not Telnyx's recording event).
+    public var providerCallID: String?
+    /// The recorded leg's second id (Telnyx `call_leg_id`), when the event names it.
+    public var providerLegID: String?
+    /// The cold-call session the event's signed client state names; its contact call is the recorded one.
+    public var conferenceID: UUID?
     public var recordingID: String?
     public var url: String
     public var durationSeconds: Int?
     public var payload: Data
 
     public init(
-        provider: String, eventKey: String, providerCallID: String, recordingID: String?, url: String, durationSeconds: Int?,
-        payload: Data
+        provider: String, eventKey: String, providerCallID: String?, providerLegID: String? = nil,
+        conferenceID: UUID? = nil, recordingID: String?, url: String, durationSeconds: Int?, payload: Data
     ) {
         self.provider = provider
         self.eventKey = eventKey
         self.providerCallID = providerCallID
+        self.providerLegID = providerLegID
+        self.conferenceID = conferenceID
         self.recordingID = recordingID
         self.url = url
         self.durationSeconds = durationSeconds
         self.payload = payload
     }
+}
+
+/// What storing a recording event did.
+public enum RecordingOutcome: Sendable, Equatable {
+    /// Seen before: nothing changed.
+    case duplicate
+    /// Stored and attached to its call.
+    case attached
+    /// Stored, but no call of the organization matches it (kept in `webhook_events`, not lost).
+    case unmatched
 }

@@ -323,24 +323,30 @@ public struct ConferenceStore: Sendable {
         }
     }
 
-    /// Stores a finished recording once, on the call it recorded; false when it was a duplicate.
+    /// Stores a finished recording once, on the call it recorded: the one with its provider call id
+    /// or leg id, else the contact call of the session its client state names.
     @discardableResult
-    public func recordRecording(_ recording: RecordingRecord, organizationID: UUID, logger: Logger) async throws -> Bool {
+    public func recordRecording(
+        _ recording: RecordingRecord, organizationID: UUID, logger: Logger
+    ) async throws -> RecordingOutcome {
         try await client.inTransaction(logger: logger) { connection in
             guard
                 try await Self.storeEvent(
                     organizationID: organizationID, provider: recording.provider, eventKey: recording.eventKey,
                     kind: "recording", providerCallID: recording.providerCallID, payload: recording.payload,
                     on: connection, logger: logger)
-            else { return false }
-            try await connection.query(
+            else { return .duplicate }
+            let rows = try await connection.query(
                 """
                 UPDATE calls SET recording_id = \(recording.recordingID), recording_url = \(recording.url),
                     recording_duration_seconds = \(recording.durationSeconds), updated_at = now()
                 WHERE organization_id = \(organizationID) AND provider = \(recording.provider)
-                  AND provider_call_id = \(recording.providerCallID)
+                  AND (provider_call_id = \(recording.providerCallID) OR provider_leg_id = \(recording.providerLegID)
+                       OR conference_id = \(recording.conferenceID))
+                RETURNING id
                 """, logger: logger)
-            return true
+            for try await _ in rows { return .attached }
+            return .unmatched
         }
     }
 

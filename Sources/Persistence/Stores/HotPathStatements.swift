@@ -101,6 +101,8 @@ enum HotPathStatements {
     /// when `status` ranks higher (terminal statuses never change — the rules of
     /// `CallStore.advance`), or else set a duration the call lacks; then answer whether the event
     /// was new, and the call after the change (NULLs when no call has this provider call id yet).
+    /// A leg id (`$10`) the call lacks is recorded too; a call is found by its provider call id or,
+    /// for events that name only the leg, by that leg id.
     struct RecordEvent: PostgresPreparedStatement {
         private static let advances = """
             (switchboard_call_status_rank(status) < 4
@@ -109,15 +111,17 @@ enum HotPathStatements {
         static let sql = """
             WITH inserted AS (
                 INSERT INTO webhook_events (organization_id, provider, event_key, kind, provider_call_id, status,
-                                            raw_status, duration_seconds, payload)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                            raw_status, duration_seconds, payload, provider_leg_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                 ON CONFLICT DO NOTHING RETURNING 1
             ), changed AS (
                 UPDATE calls SET
                     status = CASE WHEN \(advances) THEN $6 ELSE status END,
                     raw_status = CASE WHEN \(advances) THEN $7 ELSE raw_status END,
                     updated_at = now(),
-                    duration_seconds = CASE WHEN \(advances) THEN COALESCE($8, duration_seconds) ELSE $8 END,
+                    duration_seconds = CASE WHEN \(advances) THEN COALESCE($8, duration_seconds)
+                                            ELSE COALESCE(duration_seconds, $8) END,
+                    provider_leg_id = COALESCE(provider_leg_id, $10),
                     answered_at = CASE
                         WHEN NOT COALESCE(\(advances), false) THEN answered_at
                         WHEN $6 = 'in-progress' THEN COALESCE(answered_at, now())
@@ -126,9 +130,10 @@ enum HotPathStatements {
                             THEN now() - make_interval(secs => $8)
                         ELSE answered_at END,
                     ended_at = CASE WHEN \(advances) AND switchboard_call_status_rank($6) = 4 THEN now() ELSE ended_at END
-                WHERE organization_id = $1 AND provider = $2 AND provider_call_id = $5
+                WHERE organization_id = $1 AND provider = $2 AND (provider_call_id = $5 OR provider_leg_id = $10)
                   AND EXISTS (SELECT 1 FROM inserted)
-                  AND (COALESCE(\(advances), false) OR ($8 IS NOT NULL AND duration_seconds IS NULL))
+                  AND (COALESCE(\(advances), false) OR ($8 IS NOT NULL AND duration_seconds IS NULL)
+                       OR ($10 IS NOT NULL AND provider_leg_id IS NULL))
                 RETURNING \(CallStore.columns)
             )
             SELECT EXISTS (SELECT 1 FROM inserted), call.*
@@ -137,12 +142,14 @@ enum HotPathStatements {
                 SELECT \(CallStore.columns) FROM changed
                 UNION ALL
                 SELECT \(CallStore.columns) FROM calls
-                WHERE organization_id = $1 AND provider = $2 AND provider_call_id = $5
+                WHERE organization_id = $1 AND provider = $2 AND (provider_call_id = $5 OR provider_leg_id = $10)
                   AND NOT EXISTS (SELECT 1 FROM changed)
                 LIMIT 1
             ) AS call ON true
             """
-        static let bindingDataTypes: [PostgresDataType] = [.uuid, .text, .text, .text, .text, .text, .text, .int8, .bytea]
+        static let bindingDataTypes: [PostgresDataType] = [
+            .uuid, .text, .text, .text, .text, .text, .text, .int8, .bytea, .text,
+        ]
         typealias Row = (
             Bool, UUID?, UUID?, String?, String?, String?, String?, String?, String?, String?, String?, String?, Int?,
             Date?, Date?, Date?, Date?
@@ -152,7 +159,7 @@ enum HotPathStatements {
         let event: RecordedEvent
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 9)
+            var bindings = PostgresBindings(capacity: 10)
             bindings.append(organizationID)
             bindings.append(event.provider)
             bindings.append(event.eventKey)
@@ -162,6 +169,7 @@ enum HotPathStatements {
             bindings.append(event.rawStatus)
             bindings.append(event.durationSeconds)
             try bindings.append(event.payload)
+            bindings.append(event.providerLegID)
             return bindings
         }
 
@@ -233,7 +241,12 @@ enum HotPathStatements {
     struct PlaceCall: PostgresPreparedStatement {
         static let sql = """
             WITH placed AS (
-                UPDATE calls SET provider_call_id = $3, status = $4, raw_status = $5, updated_at = now()
+                UPDATE calls SET provider_call_id = $3, status = $4, raw_status = $5, updated_at = now(),
+                    provider_leg_id = COALESCE(provider_leg_id, (
+                        SELECT e.provider_leg_id FROM webhook_events e
+                        WHERE e.organization_id = $1 AND e.provider = calls.provider AND e.provider_call_id = $3
+                          AND e.provider_leg_id IS NOT NULL
+                        LIMIT 1))
                 WHERE organization_id = $1 AND id = $2
                 RETURNING \(CallStore.columns)
             )

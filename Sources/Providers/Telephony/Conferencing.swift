@@ -109,6 +109,8 @@ public struct ProviderConferenceEvent: Sendable, Equatable {
     /// The conference's name (Twilio FriendlyName), when the event gives it.
     public var conferenceName: String?
     public var providerCallID: String?
+    /// The provider's second id for the leg (Telnyx `call_leg_id`), when the event gives it.
+    public var providerLegID: String?
     /// The leg's client state, decoded (Telnyx).
     public var clientState: String?
     /// incoming or outgoing, when the event says (Telnyx).
@@ -122,7 +124,8 @@ public struct ProviderConferenceEvent: Sendable, Equatable {
 
     public init(
         eventKey: String, kind: Kind, providerConferenceID: String? = nil, conferenceName: String? = nil,
-        providerCallID: String? = nil, clientState: String? = nil, direction: String? = nil, muted: Bool? = nil,
+        providerCallID: String? = nil, providerLegID: String? = nil, clientState: String? = nil,
+        direction: String? = nil, muted: Bool? = nil,
         onHold: Bool? = nil, sequence: Int64? = nil, occurredAt: Date? = nil, recording: Recording? = nil
     ) {
         self.eventKey = eventKey
@@ -130,6 +133,7 @@ public struct ProviderConferenceEvent: Sendable, Equatable {
         self.providerConferenceID = providerConferenceID
         self.conferenceName = conferenceName
         self.providerCallID = providerCallID
+        self.providerLegID = providerLegID
         self.clientState = clientState
         self.direction = direction
         self.muted = muted

@@ -55,34 +55,128 @@ public struct PlivoProvider: TelephonyProvider {
         return PlacedCall(providerCallID: id, status: .queued, rawStatus: object["message"] as? String ?? "call fired")
     }
 
+    /// A call's state; `providerCallID` is the `request_uuid` that `POST /Call/` answered.
     public func callState(providerCallID: String, logger: Logger) async throws -> ProviderCallState {
-        let response = try await send(.get, "\(accountURL)/Call/\(ProviderHTTPClient.pathEscape(providerCallID))/", logger: logger)
+        try await callState(providerCallID: providerCallID, legID: nil, logger: logger)
+    }
+
+    /// Plivo keeps three views of a call (plivo-python `resources/calls.py`, `live_calls.py`,
+    /// `queued_calls.py`): `GET /Call/{request_uuid}/?status=queued` while queued,
+    /// `GET /Call/{call_uuid}/?status=live` while ringing or answered, and `GET /Call/{call_uuid}/`,
+    /// the record of the ended call (`call_state`).
+    public func callState(providerCallID: String, legID: String?, logger: Logger) async throws -> ProviderCallState {
+        let callUUID: String
+        if let legID {
+            callUUID = legID
+        } else {
+            if let queued = try await optional(.get, "\(accountURL)/Call/\(ProviderHTTPClient.pathEscape(providerCallID))/?status=queued", logger: logger) {
+                return try Self.state(queued, providerCallID: providerCallID, field: "call_status")
+            }
+            guard let found = try await liveCallUUID(requestUUID: providerCallID, logger: logger) else {
+                throw ProviderError.unavailable("Plivo has not yet reported this call's live id (CallUUID); retry shortly")
+            }
+            callUUID = found
+        }
+        let escaped = ProviderHTTPClient.pathEscape(callUUID)
+        if let live = try await optional(.get, "\(accountURL)/Call/\(escaped)/?status=live", logger: logger) {
+            return try Self.state(live, providerCallID: providerCallID, field: "call_status")
+        }
+        let record = try await send(.get, "\(accountURL)/Call/\(escaped)/", logger: logger)
+        return try Self.state(record, providerCallID: providerCallID, field: "call_state")
+    }
+
+    /// Sends a request whose 404 means "not in that state", answering nil then.
+    func optional(_ method: HTTPMethodName, _ url: String, logger: Logger) async throws -> ProviderHTTPClient.Response? {
+        do {
+            return try await send(method, url, logger: logger)
+        } catch ProviderError.rejected(status: 404, _) {
+            return nil
+        }
+    }
+
+    /// The live call of a request, when a callback with its CallUUID has not reached us yet: Plivo
+    /// lists live call ids (`GET /Call/?status=live`) and each live call names its request.
+    func liveCallUUID(requestUUID: String, logger: Logger) async throws -> String? {
+        let list = try await send(.get, "\(accountURL)/Call/?status=live", logger: logger)
+        let ids = (list.jsonObject()?["calls"] as? [String]) ?? []
+        for id in ids.prefix(Self.liveLookupLimit) {
+            guard let live = try await optional(.get, "\(accountURL)/Call/\(ProviderHTTPClient.pathEscape(id))/?status=live", logger: logger),
+                let object = live.jsonObject()
+            else { continue }
+            if object["request_uuid"] as? String == requestUUID { return object["call_uuid"] as? String ?? id }
+        }
+        return nil
+    }
+
+    /// How many live calls a lookup by request reads at most.
+    static let liveLookupLimit = 50
+
+    static func state(_ response: ProviderHTTPClient.Response, providerCallID: String, field: String) throws -> ProviderCallState {
         guard let object = response.jsonObject() else { throw ProviderError.invalidResponse("Plivo's call is not JSON") }
-        let raw = object["call_status"] as? String ?? object["call_state"] as? String ?? "unknown"
-        guard let status = Self.status(raw) else { throw ProviderError.invalidResponse("Plivo call status '\(raw)' is unknown") }
+        let raw = object[field] as? String ?? object["call_status"] as? String ?? "unknown"
+        guard let status = field == "call_state" ? Self.recordStatus(raw) : Self.status(raw) else {
+            throw ProviderError.invalidResponse("Plivo call status '\(raw)' is unknown")
+        }
         let duration = object["call_duration"] as? Int ?? (object["call_duration"] as? String).flatMap(Int.init)
         return ProviderCallState(providerCallID: providerCallID, status: status, rawStatus: raw, durationSeconds: duration)
     }
 
-    /// Hangs up a live call; a call still queued has no live leg (404), so its request is cancelled.
-    public func hangUp(providerCallID: String, logger: Logger) async throws {
-        let id = ProviderHTTPClient.pathEscape(providerCallID)
-        do {
-            _ = try await send(.delete, "\(accountURL)/Call/\(id)/", logger: logger)
-        } catch ProviderError.rejected(status: 404, _) {
-            _ = try await send(.delete, "\(accountURL)/Request/\(id)/", logger: logger)
+    /// An ended call record's `call_state` (e.g. `ANSWER`): how the call ended.
+    static func recordStatus(_ raw: String) -> CallStatus? {
+        switch raw.uppercased().replacingOccurrences(of: " ", with: "_") {
+        case "ANSWER", "ANSWERED", "COMPLETED": .completed
+        case "BUSY": .busy
+        case "NO_ANSWER", "NOANSWER", "TIMEOUT": .noAnswer
+        case "CANCEL", "CANCELED", "CANCELLED": .canceled
+        case "FAILED", "ERROR", "REJECTED": .failed
+        default: nil
         }
     }
 
-    public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
-        let response = try await send(.get, "\(accountURL)/Number/?limit=20", logger: logger)
-        guard let objects = response.jsonObject()?["objects"] as? [[String: Any]] else {
-            throw ProviderError.invalidResponse("Plivo's number list has no objects")
-        }
-        return objects.compactMap { entry in
-            (entry["number"] as? String).map { ProviderPhoneNumber(number: "+" + Self.digits($0), providerID: nil) }
-        }
+    public func hangUp(providerCallID: String, logger: Logger) async throws {
+        try await hangUp(providerCallID: providerCallID, legID: nil, logger: logger)
     }
+
+    /// A live call is hung up by its CallUUID (`DELETE /Call/{call_uuid}/`); a call still queued
+    /// has no live leg, so its request is cancelled (`DELETE /Request/{request_uuid}/`). When the
+    /// request is no longer queued and no callback has named its CallUUID yet, the live call is
+    /// found through the live-call list.
+    public func hangUp(providerCallID: String, legID: String?, logger: Logger) async throws {
+        if let legID {
+            _ = try await send(.delete, "\(accountURL)/Call/\(ProviderHTTPClient.pathEscape(legID))/", logger: logger)
+            return
+        }
+        if try await optional(.delete, "\(accountURL)/Request/\(ProviderHTTPClient.pathEscape(providerCallID))/", logger: logger) != nil {
+            return
+        }
+        guard let live = try await liveCallUUID(requestUUID: providerCallID, logger: logger) else {
+            throw ProviderError.rejected(status: 404, reason: "the call is neither queued nor live at Plivo")
+        }
+        _ = try await send(.delete, "\(accountURL)/Call/\(ProviderHTTPClient.pathEscape(live))/", logger: logger)
+    }
+
+    /// Every number on the account: `GET /Number/` pages of `limit` 20 (Plivo's largest) by
+    /// `offset` while `meta.next` names another page.
+    public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
+        var numbers: [ProviderPhoneNumber] = []
+        var offset = 0
+        for _ in 0..<Self.maximumPages {
+            let response = try await send(.get, "\(accountURL)/Number/?limit=20&offset=\(offset)", logger: logger)
+            guard let object = response.jsonObject(), let objects = object["objects"] as? [[String: Any]] else {
+                throw ProviderError.invalidResponse("Plivo's number list has no objects")
+            }
+            numbers += objects.compactMap { entry in
+                (entry["number"] as? String).map { ProviderPhoneNumber(number: "+" + Self.digits($0), providerID: nil) }
+            }
+            let next = (object["meta"] as? [String: Any])?["next"] as? String
+            guard next != nil, !objects.isEmpty else { break }
+            offset += objects.count
+        }
+        return numbers
+    }
+
+    /// A bound on paging, so a provider that always names a next page cannot loop us forever.
+    static let maximumPages = 500
 
     public func checkCredentials(logger: Logger) async throws {
         _ = try await send(.get, "\(accountURL)/", logger: logger)
@@ -93,15 +187,18 @@ public struct PlivoProvider: TelephonyProvider {
         try WebhookVerifier.verify(request, provider: .plivo, secrets: secrets, now: now)
     }
 
+    /// Callbacks name the request (`RequestUUID`, `ALegRequestUUID`: what `POST /Call/` answered,
+    /// the call's id here) and the live call (`CallUUID`, recorded as the leg id for hang-ups).
     public func parseStatusCallback(_ request: WebhookRequest) throws -> CallStatusEvent {
         let form = Dictionary(request.formParameters, uniquingKeysWith: { first, _ in first })
-        guard let id = form["RequestUUID"] ?? form["CallUUID"], let raw = form["CallStatus"] else {
+        guard let id = form["ALegRequestUUID"] ?? form["RequestUUID"] ?? form["CallUUID"], let raw = form["CallStatus"]
+        else {
             throw ProviderError.invalidResponse("Plivo callback without RequestUUID/CallUUID or CallStatus")
         }
         return CallStatusEvent(
             eventKey: "\(form["CallUUID"] ?? id):\(raw):\(form["Event"] ?? "")", providerCallID: id, status: Self.status(raw),
             rawStatus: raw, from: form["From"].map { "+" + Self.digits($0) }, to: form["To"].map { "+" + Self.digits($0) },
-            durationSeconds: form["Duration"].flatMap(Int.init))
+            durationSeconds: form["Duration"].flatMap(Int.init), providerLegID: form["CallUUID"])
     }
 
     public func answerMarkup(streamURL: String) -> WebhookMarkup {

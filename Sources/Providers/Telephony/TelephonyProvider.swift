@@ -67,8 +67,10 @@ public struct ProviderPhoneNumber: Sendable, Equatable, Codable {
 public struct CallStatusEvent: Sendable, Equatable {
     public init(
         eventKey: String, providerCallID: String, status: CallStatus?, rawStatus: String, from: String? = nil,
-        to: String? = nil, durationSeconds: Int? = nil, occurredAt: Date? = nil, clientState: String? = nil
+        to: String? = nil, durationSeconds: Int? = nil, occurredAt: Date? = nil, clientState: String? = nil,
+        providerLegID: String? = nil
     ) {
+        self.providerLegID = providerLegID
         self.eventKey = eventKey
         self.providerCallID = providerCallID
         self.status = status
@@ -91,6 +93,9 @@ public struct CallStatusEvent: Sendable, Equatable {
     public var durationSeconds: Int?
     public var occurredAt: Date?
     public var clientState: String?
+    /// The provider's second id for the call, when its callbacks carry one: Plivo's `CallUUID` (the
+    /// live call, where `providerCallID` is the request), Telnyx's `call_leg_id`.
+    public var providerLegID: String?
 }
 
 /// The markup a provider expects in answer to its answer webhook.
@@ -137,6 +142,10 @@ public protocol TelephonyProvider: Sendable {
     func callState(providerCallID: String, logger: Logger) async throws -> ProviderCallState
     /// Ends a call.
     func hangUp(providerCallID: String, logger: Logger) async throws
+    /// Ends a call whose second id (`CallStatusEvent.providerLegID`) is known when `legID` is set.
+    func hangUp(providerCallID: String, legID: String?, logger: Logger) async throws
+    /// Reads a call's current state, with its second id when known.
+    func callState(providerCallID: String, legID: String?, logger: Logger) async throws -> ProviderCallState
     /// Lists the account's phone numbers at the provider.
     func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber]
     /// Checks the credentials live against the provider.
@@ -147,4 +156,15 @@ public protocol TelephonyProvider: Sendable {
     func parseStatusCallback(_ request: WebhookRequest) throws -> CallStatusEvent
     /// The markup that connects an answered call to the media stream at `streamURL`.
     func answerMarkup(streamURL: String) -> WebhookMarkup
+}
+
+extension TelephonyProvider {
+    /// Providers whose call id names the live call need no second id.
+    public func hangUp(providerCallID: String, legID: String?, logger: Logger) async throws {
+        try await hangUp(providerCallID: providerCallID, logger: logger)
+    }
+
+    public func callState(providerCallID: String, legID: String?, logger: Logger) async throws -> ProviderCallState {
+        try await callState(providerCallID: providerCallID, logger: logger)
+    }
 }

@@ -102,9 +102,12 @@ extension TelnyxProvider: ConferenceProvider {
             token: token, expiresAt: now.addingTimeInterval(Self.loginTokenLifetime), createdCredentialID: id)
     }
 
+    /// `POST /telephony_credentials/{id}/token` answers the JWT as plain text, and is asked for it
+    /// the way Telnyx's SDK asks: no body, `Accept: text/plain`.
     func loginToken(credentialID: String, logger: Logger) async throws -> String {
         let response = try await send(
-            .post, "/telephony_credentials/\(ProviderHTTPClient.pathEscape(credentialID))/token", json: [:], logger: logger)
+            .post, "/telephony_credentials/\(ProviderHTTPClient.pathEscape(credentialID))/token", accept: "text/plain",
+            logger: logger)
         let token = String(decoding: response.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard token.split(separator: ".").count == 3 else {
             throw ProviderError.invalidResponse("Telnyx's login token is not a JWT")
@@ -120,7 +123,7 @@ extension TelnyxProvider: ConferenceProvider {
         else {
             throw ProviderError.invalidResponse("Telnyx event without data.id, event_type or payload")
         }
-        let occurredAt = ((data["occurred_at"] ?? payload["occurred_at"]) as? String).flatMap(Self.parseTimestamp)
+        let occurredAt = ((data["occurred_at"] ?? payload["occurred_at"]) as? String).flatMap(ISO8601Timestamp.parse)
         let state = (payload["client_state"] as? String).flatMap { Data(base64Encoded: $0) }.map {
             String(decoding: $0, as: UTF8.self)
         }
@@ -139,8 +142,8 @@ extension TelnyxProvider: ConferenceProvider {
             guard let url = (urls?["mp3"] as? String) ?? (urls?["wav"] as? String) else {
                 throw ProviderError.invalidResponse("call.recording.saved without recording_urls")
             }
-            let started = (payload["recording_started_at"] as? String).flatMap(Self.parseTimestamp)
-            let ended = (payload["recording_ended_at"] as? String).flatMap(Self.parseTimestamp)
+            let started = (payload["recording_started_at"] as? String).flatMap(ISO8601Timestamp.parse)
+            let ended = (payload["recording_ended_at"] as? String).flatMap(ISO8601Timestamp.parse)
             let duration = zip2(started, ended).map { max(0, Int($1.timeIntervalSince($0).rounded())) }
             recording = .init(id: payload["recording_id"] as? String, url: url, durationSeconds: duration)
             kind = .recordingCompleted
@@ -148,16 +151,10 @@ extension TelnyxProvider: ConferenceProvider {
         }
         return ProviderConferenceEvent(
             eventKey: id, kind: kind, providerConferenceID: payload["conference_id"] as? String,
-            providerCallID: payload["call_control_id"] as? String, clientState: state,
-            direction: payload["direction"] as? String, occurredAt: occurredAt, recording: recording)
-    }
-
-    static func parseTimestamp(_ value: String) -> Date? {
-        if let date = try? Date(value, strategy: .iso8601) { return date }
-        // Fractional seconds: drop them rather than fail.
-        guard let dot = value.firstIndex(of: ".") else { return nil }
-        let zone = value[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }).map { String(value[$0...]) } ?? "Z"
-        return try? Date(String(value[..<dot]) + zone, strategy: .iso8601)
+            // call.recording.saved has no call_control_id (telnyx-python `types/call_recording_saved.py`):
+            // its leg is found by client_state or call_leg_id.
+            providerCallID: payload["call_control_id"] as? String, providerLegID: payload["call_leg_id"] as? String,
+            clientState: state, direction: payload["direction"] as? String, occurredAt: occurredAt, recording: recording)
     }
 }
 

@@ -25,10 +25,11 @@ public struct TelnyxProvider: TelephonyProvider {
 
     public var configuredNumbers: [String] { configuration.fromNumbers }
 
-    func send(_ method: HTTPMethodName, _ path: String, json: [String: Any]? = nil, logger: Logger) async throws
-        -> ProviderHTTPClient.Response
-    {
-        var headers = [("Authorization", "Bearer \(configuration.apiKey)"), ("Accept", "application/json")]
+    func send(
+        _ method: HTTPMethodName, _ path: String, json: [String: Any]? = nil, accept: String = "application/json",
+        logger: Logger
+    ) async throws -> ProviderHTTPClient.Response {
+        var headers = [("Authorization", "Bearer \(configuration.apiKey)"), ("Accept", accept)]
         if json != nil { headers.append(("Content-Type", "application/json")) }
         return try await http.send(
             method.nio, baseURL + path, provider: name, headers: headers, body: try json.map(ProviderHTTPClient.json), logger: logger,
@@ -71,15 +72,32 @@ public struct TelnyxProvider: TelephonyProvider {
         _ = try await send(.post, "/calls/\(ProviderHTTPClient.pathEscape(providerCallID))/actions/hangup", json: [:], logger: logger)
     }
 
+    /// Every number on the account: `GET /phone_numbers` pages (`page[number]`, `page[size]` up to
+    /// 250) until `meta.page_number` reaches `meta.total_pages`.
     public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
-        let response = try await send(.get, "/phone_numbers?page[size]=250", logger: logger)
-        guard let data = response.jsonObject()?["data"] as? [[String: Any]] else {
-            throw ProviderError.invalidResponse("Telnyx's number list has no data")
+        var numbers: [ProviderPhoneNumber] = []
+        var page = 1
+        while true {
+            let response = try await send(
+                .get, "/phone_numbers?page%5Bnumber%5D=\(page)&page%5Bsize%5D=\(Self.phoneNumberPageSize)", logger: logger)
+            guard let object = response.jsonObject(), let data = object["data"] as? [[String: Any]] else {
+                throw ProviderError.invalidResponse("Telnyx's number list has no data")
+            }
+            numbers += data.compactMap { entry in
+                (entry["phone_number"] as? String).map { ProviderPhoneNumber(number: $0, providerID: entry["id"] as? String) }
+            }
+            let meta = object["meta"] as? [String: Any]
+            let totalPages = meta?["total_pages"] as? Int ?? page
+            guard page < totalPages, !data.isEmpty, page < Self.maximumPages else { break }
+            page += 1
         }
-        return data.compactMap { entry in
-            (entry["phone_number"] as? String).map { ProviderPhoneNumber(number: $0, providerID: entry["id"] as? String) }
-        }
+        return numbers
     }
+
+    /// Telnyx's largest page of phone numbers.
+    static let phoneNumberPageSize = 250
+    /// A bound on paging, so a provider that never says "last page" cannot loop us forever.
+    static let maximumPages = 400
 
     public func checkCredentials(logger: Logger) async throws {
         _ = try await send(.get, "/balance", logger: logger)
@@ -104,10 +122,10 @@ public struct TelnyxProvider: TelephonyProvider {
         }
         return CallStatusEvent(
             eventKey: id, providerCallID: callID, status: Self.status(eventType: type, hangupCause: cause),
-            rawStatus: cause.map { "\(type):\($0)" } ?? type, from: payload["from"] as? String, to: payload["to"] as? String,
-            durationSeconds: nil,
-            occurredAt: (data["occurred_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) },
-            clientState: state)
+            rawStatus: Self.rawStatus(eventType: type, payload: payload), from: payload["from"] as? String,
+            to: payload["to"] as? String, durationSeconds: nil,
+            occurredAt: (data["occurred_at"] as? String).flatMap(ISO8601Timestamp.parse),
+            clientState: state, providerLegID: payload["call_leg_id"] as? String)
     }
 
     public func answerMarkup(streamURL: String) -> WebhookMarkup {
@@ -116,6 +134,11 @@ public struct TelnyxProvider: TelephonyProvider {
             body: #"<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="\#(XMLEscape.attribute(streamURL))" bidirectionalMode="rtp"/></Connect></Response>"#)
     }
 
+    /// The status a Call Control event moves the call to. Each published `hangup_cause`
+    /// (telnyx-python `types/call_hangup.py`) is mapped on purpose: `call_rejected` is the far end
+    /// refusing the call, not a busy line; `not_found` is a number that does not exist, a failed
+    /// call; `time_limit` is an answered call cut at its maximum length. A cause Telnyx adds later
+    /// ends the call as completed, its name kept in the raw status.
     static func status(eventType: String, hangupCause: String?) -> CallStatus? {
         switch eventType {
         case "call.initiated": return .initiated
@@ -123,14 +146,25 @@ public struct TelnyxProvider: TelephonyProvider {
         case "call.answered", "call.bridged": return .inProgress
         case "call.hangup":
             switch hangupCause {
-            case "user_busy", "call_rejected": return .busy
+            case "normal_clearing", "time_limit": return .completed
+            case "user_busy": return .busy
             case "timeout", "no_answer": return .noAnswer
             case "originator_cancel": return .canceled
-            case "unallocated_number", "destination_out_of_order": return .failed
+            case "call_rejected", "not_found", "unspecified": return .failed
             default: return .completed
             }
         default: return nil
         }
+    }
+
+    /// The event type, and for a hang-up its cause, who hung up and the SIP code:
+    /// `call.hangup:user_busy;source=callee;sip=486`.
+    static func rawStatus(eventType: String, payload: [String: Any]) -> String {
+        guard let cause = payload["hangup_cause"] as? String else { return eventType }
+        var raw = "\(eventType):\(cause)"
+        if let source = payload["hangup_source"] as? String { raw += ";source=\(source)" }
+        if let sip = payload["sip_hangup_cause"] as? String { raw += ";sip=\(sip)" }
+        return raw
     }
 
     static func describeError(_ response: ProviderHTTPClient.Response) -> String {

@@ -71,14 +71,37 @@ public struct TwilioProvider: TelephonyProvider {
             form: [("Status", "completed")], logger: logger)
     }
 
+    /// Every number on the account: pages of 1,000 (Twilio's maximum `PageSize`), following `next_page_uri` until
+    /// it is null. The next page is always fetched from the configured base URL, never from a host the answer names.
     public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
-        let response = try await send(.get, "\(accountURL)/IncomingPhoneNumbers.json?PageSize=1000", logger: logger)
-        guard let numbers = response.jsonObject()?["incoming_phone_numbers"] as? [[String: Any]] else {
-            throw ProviderError.invalidResponse("Twilio's number list has no incoming_phone_numbers")
+        var numbers: [ProviderPhoneNumber] = []
+        var url = "\(accountURL)/IncomingPhoneNumbers.json?PageSize=1000"
+        for _ in 0..<Self.maximumNumberPages {
+            let response = try await send(.get, url, logger: logger)
+            guard let body = response.jsonObject(), let page = body["incoming_phone_numbers"] as? [[String: Any]] else {
+                throw ProviderError.invalidResponse("Twilio's number list has no incoming_phone_numbers")
+            }
+            numbers += page.compactMap { entry in
+                (entry["phone_number"] as? String).map { ProviderPhoneNumber(number: $0, providerID: entry["sid"] as? String) }
+            }
+            guard let next = body["next_page_uri"] as? String else { return numbers }
+            guard let nextURL = nextPageURL(next) else {
+                throw ProviderError.invalidResponse("Twilio's next_page_uri is not a path under the API version")
+            }
+            url = nextURL
         }
-        return numbers.compactMap { entry in
-            (entry["phone_number"] as? String).map { ProviderPhoneNumber(number: $0, providerID: entry["sid"] as? String) }
-        }
+        throw ProviderError.invalidResponse("Twilio's number list did not end within \(Self.maximumNumberPages) pages")
+    }
+
+    /// 1,000 pages of 1,000 numbers: far above any real account, low enough that a looping answer ends.
+    static let maximumNumberPages = 1000
+
+    /// `next_page_uri` is a path that starts with the API version (`/2010-04-01/Accounts/…`); the base URL ends with
+    /// that version, so the path replaces it.
+    func nextPageURL(_ uri: String) -> String? {
+        let version = "/2010-04-01/"
+        guard uri.hasPrefix(version), baseURL.hasSuffix("/2010-04-01") else { return nil }
+        return baseURL + "/" + uri.dropFirst(version.count)
     }
 
     public func checkCredentials(logger: Logger) async throws {
@@ -98,7 +121,8 @@ public struct TwilioProvider: TelephonyProvider {
         let sequence = form["SequenceNumber"] ?? form["Timestamp"] ?? ""
         return CallStatusEvent(
             eventKey: "\(sid):\(raw):\(sequence)", providerCallID: sid, status: Self.status(raw), rawStatus: raw,
-            from: form["From"], to: form["To"], durationSeconds: (form["CallDuration"] ?? form["Duration"]).flatMap(Int.init),
+            from: form["From"], to: form["To"], // `CallDuration` is seconds; `Duration` is minutes, rounded up, and is never read as seconds.
+            durationSeconds: form["CallDuration"].flatMap(Int.init),
             occurredAt: form["Timestamp"].flatMap(Self.parseRFC2822))
     }
 

@@ -107,16 +107,29 @@ public struct VonageProvider: TelephonyProvider {
             .put, "/v1/calls/\(ProviderHTTPClient.pathEscape(providerCallID))", json: ["action": "hangup"], logger: logger)
     }
 
+    /// Every number on the account: pages of 100 (Vonage's maximum `size`), `index` from 1, until `count`
+    /// numbers have come or a page comes back short.
     public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
-        let response = try await sendAccount("/account/numbers", logger: logger)
-        guard let numbers = response.jsonObject()?["numbers"] as? [[String: Any]] else {
+        var numbers: [ProviderPhoneNumber] = []
+        for index in 1...Self.maximumNumberPages {
+            let response = try await sendAccount("/account/numbers?size=\(Self.numberPageSize)&index=\(index)", logger: logger)
+            guard let body = response.jsonObject() else {
+                throw ProviderError.invalidResponse("Vonage's number list is not a JSON object")
+            }
             // An account with no numbers answers without the list.
-            return []
+            let page = body["numbers"] as? [[String: Any]] ?? []
+            numbers += page.compactMap { entry in
+                (entry["msisdn"] as? String).map { ProviderPhoneNumber(number: "+" + $0, providerID: nil) }
+            }
+            let count = body["count"] as? Int ?? numbers.count
+            if numbers.count >= count || page.count < Self.numberPageSize { return numbers }
         }
-        return numbers.compactMap { entry in
-            (entry["msisdn"] as? String).map { ProviderPhoneNumber(number: "+" + $0, providerID: nil) }
-        }
+        throw ProviderError.invalidResponse("Vonage's number list did not end within \(Self.maximumNumberPages) pages")
     }
+
+    static let numberPageSize = 100
+    /// 100,000 numbers: far above any real account, low enough that a looping answer ends.
+    static let maximumNumberPages = 1000
 
     public func checkCredentials(logger: Logger) async throws {
         _ = try await sendAccount("/account/get-balance", logger: logger)
@@ -132,18 +145,48 @@ public struct VonageProvider: TelephonyProvider {
         try WebhookVerifier.verify(request, provider: .vonage, secrets: secrets, now: now)
     }
 
+    /// A Vonage event webhook. Call-state events carry `status`; the others (input, record, transfer, error,
+    /// notify — Vonage's webhook reference) do not, and come back with a nil status and their kind as the raw
+    /// status, so they are stored without moving the call.
     public func parseStatusCallback(_ request: WebhookRequest) throws -> CallStatusEvent {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
-            let uuid = object["uuid"] as? String, let raw = object["status"] as? String
-        else {
-            throw ProviderError.invalidResponse("Vonage event without uuid or status")
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
+            throw ProviderError.invalidResponse("Vonage event that is not a JSON object")
         }
         let timestamp = object["timestamp"] as? String
-        let duration = (object["duration"] as? String).flatMap(Int.init) ?? object["duration"] as? Int
+        let from = (object["from"] as? String).map { "+" + Self.digits($0) }
+        let to = (object["to"] as? String).map { "+" + Self.digits($0) }
+        let occurredAt = timestamp.flatMap(ISO8601Timestamp.parse)
+        if let raw = object["status"] as? String {
+            // Answering-machine results (`human`, `machine`) name the leg `call_uuid`, the rest `uuid`.
+            guard let uuid = object["uuid"] as? String ?? object["call_uuid"] as? String else {
+                throw ProviderError.invalidResponse("Vonage status event without uuid")
+            }
+            let duration = (object["duration"] as? String).flatMap(Int.init) ?? object["duration"] as? Int
+            return CallStatusEvent(
+                eventKey: "\(uuid):\(raw):\(timestamp ?? "")", providerCallID: uuid, status: Self.status(raw),
+                rawStatus: raw, from: from, to: to, durationSeconds: duration, occurredAt: occurredAt)
+        }
+        let kind = Self.eventKind(object)
+        // Record and error events name only the conversation; a notify event is the caller's own payload.
+        let callID = object["uuid"] as? String ?? object["conversation_uuid"] as? String ?? ""
+        let discriminator = timestamp ?? Self.bodyDigest(request.body)
         return CallStatusEvent(
-            eventKey: "\(uuid):\(raw):\(timestamp ?? "")", providerCallID: uuid, status: Self.status(raw), rawStatus: raw,
-            from: (object["from"] as? String).map { "+" + Self.digits($0) }, to: (object["to"] as? String).map { "+" + Self.digits($0) },
-            durationSeconds: duration, occurredAt: timestamp.flatMap { try? Date($0, strategy: .iso8601) })
+            eventKey: "\(kind):\(callID):\(discriminator)", providerCallID: callID, status: nil, rawStatus: kind,
+            from: from, to: to, occurredAt: occurredAt)
+    }
+
+    /// The kind of a Vonage event that has no `status`, by the fields the webhook reference gives each.
+    static func eventKind(_ object: [String: Any]) -> String {
+        if object["dtmf"] != nil || object["speech"] != nil { return "input" }
+        if object["recording_url"] != nil { return "record" }
+        if object["conversation_uuid_from"] != nil || object["conversation_uuid_to"] != nil { return "transfer" }
+        if object["reason"] != nil { return "error" }
+        return "notify"
+    }
+
+    /// Hex SHA-256 of a body: the de-duplication key of an event that carries no timestamp.
+    static func bodyDigest(_ body: [UInt8]) -> String {
+        WebhookEncoding.hex(SHA256.hash(data: body))
     }
 
     public func answerMarkup(streamURL: String) -> WebhookMarkup {
