@@ -137,9 +137,13 @@ import Testing
             let callID = try #require(initiated.object["call_id"] as? String)
             #expect(initiated.object["status"] as? String == "init")
 
-            // The contact answers: their leg joins the conference.
+            // The contact answers: their leg joins the conference. A Telnyx conference exists from its
+            // creation on; a Twilio conference does not start until a second participant joins
+            // (Twilio's <Conference> documentation), so the session stays "init" until the agent is in.
+            let startsOnFirstJoin = provider != .twilio
             var status = try await waitForStatus(stack, conferenceID, "the contact to join") {
-                Self.joined($0, role: "contact") != nil && $0["status"] as? String == "in-progress"
+                Self.joined($0, role: "contact") != nil
+                    && $0["status"] as? String == (startsOnFirstJoin ? "in-progress" : "init")
             }
             #expect(status["contact_phone"] as? String == Self.contactPhone)
             #expect(status["contact_name"] as? String == "Lovelace, Ada")
@@ -165,7 +169,9 @@ import Testing
                     json: ["login_token": token, "destination_number": "conference", "client_state": clientState])
                 #expect(connect.status == 201, "browser connect: \(connect.text)")
             }
-            status = try await waitForStatus(stack, conferenceID, "the agent to join") { Self.joined($0, role: "agent") != nil }
+            status = try await waitForStatus(stack, conferenceID, "the agent to join") {
+                Self.joined($0, role: "agent") != nil && $0["status"] as? String == "in-progress"
+            }
             let agent = try #require(Self.joined(status, role: "agent"))
             let contactLeg = try #require(Self.joined(status, role: "contact"))
             #expect(agent["client_id"] as? String == "agent-7")

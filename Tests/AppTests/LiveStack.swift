@@ -51,9 +51,11 @@ struct LiveStack {
     }
 
     static func run(
-        settings: CallScenarioSettings = .init(), _ body: @Sendable (LiveStack) async throws -> Void
+        settings: CallScenarioSettings = .init(), accounts configure: (inout SimulatorAccounts) -> Void = { _ in },
+        _ body: @Sendable (LiveStack) async throws -> Void
     ) async throws {
-        let (accounts, vonageKeys) = try SimulatorAccounts.random()
+        var (accounts, vonageKeys) = try SimulatorAccounts.random()
+        configure(&accounts)
         let simulator = ProviderSimulator(accounts: accounts, settings: settings)
         try await simulator.start()
         let port = allocatePort()
@@ -149,11 +151,11 @@ struct LiveStack {
         switch provider {
         case .twilio:
             let account = try #require(accounts.twilio.first)
-            document = ["account_sid": account.accountSID, "auth_token": account.authToken, "from_numbers": account.numbers]
+            document = ["account_sid": account.accountSID, "auth_token": account.authToken, "from_numbers": Array(account.numbers.prefix(20))]
         case .telnyx:
             let account = try #require(accounts.telnyx.first)
             document = [
-                "api_key": account.apiKey, "connection_id": account.connectionIDs[0], "from_numbers": account.numbers,
+                "api_key": account.apiKey, "connection_id": account.connectionIDs[0], "from_numbers": Array(account.numbers.prefix(20)),
                 "public_key": account.publicKeyBase64,
             ]
         case .vonage:
@@ -161,11 +163,11 @@ struct LiveStack {
             document = [
                 "api_key": account.apiKey, "api_secret": account.apiSecret, "application_id": account.applicationID,
                 "private_key": vonagePrivateKeyPEM, "signature_secret": account.signatureSecret,
-                "from_numbers": account.numbers,
+                "from_numbers": Array(account.numbers.prefix(20)),
             ]
         case .plivo:
             let account = try #require(accounts.plivo.first)
-            document = ["auth_id": account.authID, "auth_token": account.authToken, "from_numbers": account.numbers]
+            document = ["auth_id": account.authID, "auth_token": account.authToken, "from_numbers": Array(account.numbers.prefix(20))]
         }
         let put = try await send(
             .PUT, "/api/v1/organizations/acme/configuration/\(provider.configurationKey.rawValue)", key: harness.acmeAdmin,

@@ -74,8 +74,15 @@ import Testing
             #expect(received.map(\.path) == ["/plivo/ring", "/plivo/answer", "/plivo/hangup"])
             #expect(received.map { $0.parameter("Event") } == ["Ring", "StartApp", "Hangup"])
             #expect(received.map { $0.parameter("CallStatus") } == ["ringing", "in-progress", "completed"])
+            // plivo-python documents CallUUID (and ALegUUID / ALegRequestUUID) on callbacks; the call's
+            // UUID is not the request UUID the create answered with.
+            let callUUID = try #require(received.first?.parameter("CallUUID"))
+            #expect(callUUID != requestUUID)
             for webhook in received {
                 #expect(webhook.parameter("RequestUUID") == requestUUID)
+                #expect(webhook.parameter("CallUUID") == callUUID)
+                #expect(webhook.parameter("ALegUUID") == callUUID)
+                #expect(webhook.parameter("ALegRequestUUID") == requestUUID)
                 #expect(webhook.parameter("Direction") == "outbound")
                 let nonce = webhook.headers["x-plivo-signature-v3-nonce"] ?? ""
                 #expect(
@@ -91,11 +98,15 @@ import Testing
             #expect(received.last?.parameter("HangupCause") == "NORMAL_CLEARING")
             #expect(received.last?.parameter("Duration") != nil)
 
+            // GET Call/{call_uuid}/ is the ended call's record; the request UUID names no call.
             let fetched = try await harness.send(
-                "GET", accountURL(harness) + "Call/\(requestUUID)/", headers: [auth(harness)])
+                "GET", accountURL(harness) + "Call/\(callUUID)/", headers: [auth(harness)])
             #expect(fetched.status == 200)
-            #expect(fetched.json()?["call_uuid"] as? String == requestUUID)
-            #expect(fetched.json()?["call_status"] as? String == "completed")
+            #expect(fetched.json()?["call_uuid"] as? String == callUUID)
+            #expect(fetched.json()?["call_state"] as? String == "ANSWER")
+            let byRequest = try await harness.send(
+                "GET", accountURL(harness) + "Call/\(requestUUID)/", headers: [auth(harness)])
+            #expect(byRequest.status == 404)
         }
     }
 
@@ -121,14 +132,24 @@ import Testing
         let slow = CallScenarioSettings(
             ringDelay: .milliseconds(10), answerDelay: .milliseconds(10), talkTime: .seconds(30))
         try await SimulatorHarness.run(settings: slow) { harness in
-            let uuid = try #require(try await createCall(harness).json()?["request_uuid"] as? String)
-            _ = await harness.receiver.wait(for: 2)
+            let requestUUID = try #require(try await createCall(harness).json()?["request_uuid"] as? String)
+            let answered = await harness.receiver.wait(for: 2)
+            let uuid = try #require(answered.last?.parameter("CallUUID"))
+            // A live call is found with ?status=live; hanging up by the request UUID is not a call.
+            let live = try await harness.send("GET", accountURL(harness) + "Call/\(uuid)/?status=live", headers: [auth(harness)])
+            #expect(live.status == 200)
+            #expect(live.json()?["call_uuid"] as? String == uuid)
+            let byRequest = try await harness.send(
+                "DELETE", accountURL(harness) + "Call/\(requestUUID)/", headers: [auth(harness)])
+            #expect(byRequest.status == 404)
             let hangup = try await harness.send("DELETE", accountURL(harness) + "Call/\(uuid)/", headers: [auth(harness)])
             #expect(hangup.status == 204)
             let received = await harness.receiver.wait(for: 3)
             #expect(received.last?.parameter("Event") == "Hangup")
             let again = try await harness.send("DELETE", accountURL(harness) + "Call/\(uuid)/", headers: [auth(harness)])
             #expect(again.status == 404)
+            let gone = try await harness.send("GET", accountURL(harness) + "Call/\(uuid)/?status=live", headers: [auth(harness)])
+            #expect(gone.status == 404)
         }
     }
 

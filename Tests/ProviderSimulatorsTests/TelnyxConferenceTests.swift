@@ -88,13 +88,16 @@ import Testing
             #expect(await SimulatorHarness.eventually { events(harness, at: "/a").count >= 4 })
             let received = events(harness, at: "/a")
             #expect(received.map(\.0) == ["call.initiated", "call.answered", "conference.created", "conference.participant.joined"])
+            for request in harness.receiver.requests(at: "/a").suffix(2) {
+                // Conference-created and participant events keep occurred_at in `data`, as call events do.
+                #expect(FidelityTests.isMicrosecondTimestamp((request.jsonObject()?["data"] as? [String: Any])?["occurred_at"] as? String))
+            }
             for (_, payload) in received.suffix(2) {
                 #expect(payload["conference_id"] as? String == id)
                 #expect(payload["call_control_id"] as? String == call)
                 #expect(payload["client_state"] as? String == state)
                 #expect(payload["connection_id"] as? String == harness.telnyx.connectionIDs[0])
                 #expect(payload["call_leg_id"] is String && payload["call_session_id"] is String)
-                #expect(payload["occurred_at"] is String)
             }
             #expect(verified(harness, at: "/a"))
 
@@ -208,7 +211,9 @@ import Testing
         }
     }
 
-    @Test func endingReportsEveryLeaveThenTheEndAndKeepsTheCallsUp() async throws {
+    /// telnyx-python `resources/conferences/actions.py`: `end` — "End a conference and terminate all
+    /// active participants". Every leg leaves, is hung up (its own `call.hangup`), then `conference.ended`.
+    @Test func endingHangsUpEveryParticipantThenReportsTheEnd() async throws {
         try await SimulatorHarness.run(settings: SimulatorHarness.talking) { harness in
             let first = try await answeredCall(harness, path: "/a")
             let second = try await answeredCall(harness, path: "/b")
@@ -217,27 +222,55 @@ import Testing
             let end = try await post(harness, "/conferences/\(id)/actions/end", [:])
             #expect(end.status == 200)
             #expect(await SimulatorHarness.eventually { events(harness, at: "/a").contains { $0.0 == "conference.ended" } })
-            #expect(await SimulatorHarness.eventually { events(harness, at: "/b").contains { $0.0 == "conference.participant.left" } })
+            #expect(await SimulatorHarness.eventually { events(harness, at: "/b").contains { $0.0 == "call.hangup" } })
+            // Webhooks of one moment are delivered concurrently (Telnyx promises no order): compare sets.
             let creator = events(harness, at: "/a").map(\.0).suffix(3)
-            #expect(Array(creator) == ["conference.participant.joined", "conference.participant.left", "conference.ended"])
-            let ended = try #require(events(harness, at: "/a").last?.1)
-            #expect(ended["reason"] as? String == "ended_via_api")
+            #expect(Set(creator) == ["conference.participant.left", "call.hangup", "conference.ended"])
+            #expect(Set(events(harness, at: "/b").map(\.0).suffix(2)) == ["conference.participant.left", "call.hangup"])
+            let ended = try #require(events(harness, at: "/a").first { $0.0 == "conference.ended" }?.1)
+            // The published reasons (types/conference_ended.py) are all_left, host_left, time_exceeded.
+            #expect(ended["reason"] as? String == "all_left")
             #expect(ended["conference_id"] as? String == id)
             #expect(ended["call_control_id"] as? String == first)
+            let hangup = try #require(events(harness, at: "/b").first { $0.0 == "call.hangup" }?.1)
+            #expect(hangup["hangup_cause"] as? String == "normal_clearing")
             #expect(verified(harness, at: "/a") && verified(harness, at: "/b"))
 
             for call in [first, second] {
                 let status = try await get(harness, "/calls/\(Self.encoded(call))")
-                #expect((status.json()?["data"] as? [String: Any])?["is_alive"] as? Bool == true)
+                #expect((status.json()?["data"] as? [String: Any])?["is_alive"] as? Bool == false)
             }
             let conference = try #require(try await get(harness, "/conferences/\(id)").json()?["data"] as? [String: Any])
             #expect(conference["status"] as? String == "completed")
-            #expect(conference["end_reason"] as? String == "ended_via_api")
+            #expect(conference["end_reason"] as? String == "all_left")
             #expect(try await participants(harness, id).allSatisfy { $0["status"] as? String == "left" })
             let afterEnd = try await post(harness, "/conferences/\(id)/actions/mute", [:])
             #expect(afterEnd.status == 422)
-            let joinAfterEnd = try await post(harness, "/conferences/\(id)/actions/join", ["call_control_id": first])
-            #expect(joinAfterEnd.status == 422)
+        }
+    }
+
+    /// With `end_conference_on_exit: true` "all remaining participants [are] hung up" when that leg
+    /// leaves (telnyx-python `resources/conferences/actions.py`, `join`); the conference ends host_left.
+    @Test func aLeavingEnderHangsUpEveryoneElse() async throws {
+        try await SimulatorHarness.run(settings: SimulatorHarness.talking) { harness in
+            let first = try await answeredCall(harness, path: "/a")
+            let second = try await answeredCall(harness, path: "/b")
+            let third = try await answeredCall(harness, path: "/c")
+            let id = try #require(try await createConference(harness, call: first)["id"] as? String)
+            #expect(
+                try await post(
+                    harness, "/conferences/\(id)/actions/join", ["call_control_id": second, "end_conference_on_exit": true]
+                ).status == 200)
+            #expect(try await post(harness, "/conferences/\(id)/actions/join", ["call_control_id": third]).status == 200)
+            #expect(try await post(harness, "/calls/\(Self.encoded(second))/actions/hangup").status == 200)
+            #expect(await SimulatorHarness.eventually { events(harness, at: "/a").contains { $0.0 == "conference.ended" } })
+            #expect(await SimulatorHarness.eventually { events(harness, at: "/c").contains { $0.0 == "call.hangup" } })
+            #expect(events(harness, at: "/a").first { $0.0 == "conference.ended" }?.1["reason"] as? String == "host_left")
+            for call in [first, second, third] {
+                let status = try await get(harness, "/calls/\(Self.encoded(call))")
+                #expect((status.json()?["data"] as? [String: Any])?["is_alive"] as? Bool == false, "\(call)")
+            }
+            #expect(harness.simulator.conferences().last?.status == "completed")
         }
     }
 
@@ -272,10 +305,15 @@ import Testing
             let received = events(harness, at: "/r")
             #expect(received.map(\.0) == ["call.initiated", "call.answered", "call.hangup", "call.recording.saved"])
             let recording = try #require(received.last?.1)
-            #expect(recording["call_control_id"] as? String == id)
+            // The published payload (types/call_recording_saved_webhook_event.py) names the leg, not the
+            // call control id: correlation goes by call_leg_id / call_session_id / client_state.
+            #expect(recording["call_control_id"] == nil)
+            let answered = try #require(received.first { $0.0 == "call.answered" }?.1)
+            #expect(answered["call_control_id"] as? String == id)
+            #expect(recording["call_leg_id"] as? String == answered["call_leg_id"] as? String)
+            #expect(recording["call_session_id"] as? String == answered["call_session_id"] as? String)
             #expect(recording["client_state"] as? String == state)
             #expect(recording["channels"] as? String == "single")
-            #expect(UUID(uuidString: recording["recording_id"] as? String ?? "") != nil)
             #expect(recording["recording_started_at"] is String && recording["recording_ended_at"] is String)
             let urls = try #require(recording["recording_urls"] as? [String: Any])
             #expect((urls["mp3"] as? String)?.hasPrefix("https://") == true)

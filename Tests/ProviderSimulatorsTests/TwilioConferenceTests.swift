@@ -71,12 +71,22 @@ import Testing
             for (name, value) in expected { #expect(fetch.parameter(name) == value, "\(name)") }
 
             #expect(await SimulatorHarness.eventually { presentCalls(conference(harness, named: "room-1")) == [sid] })
-            let snapshot = try #require(conference(harness, named: "room-1"))
-            #expect(snapshot.status == "in-progress")
+            var snapshot = try #require(conference(harness, named: "room-1"))
+            // Twilio's <Conference> documentation: "Conferences will not start until at least two
+            // participants join" — a lone participant, even with startConferenceOnEnter, waits.
+            #expect(snapshot.status == "init")
             #expect(snapshot.id.wholeMatch(of: /CF[0-9a-f]{32}/) != nil)
+            let waiting = try await form(
+                harness, "GET", accountURL(harness) + "/Conferences.json?FriendlyName=room-1&Status=init")
+            #expect((waiting.json()?["conferences"] as? [[String: Any]])?.compactMap { $0["sid"] as? String } == [snapshot.id])
+            let second = try await placeCall(harness, to: "+14155550101")
+            #expect(
+                await SimulatorHarness.eventually { presentCalls(conference(harness, named: "room-1")) == [sid, second] })
+            snapshot = try #require(conference(harness, named: "room-1"))
+            #expect(snapshot.status == "in-progress")
 
             let fetches = harness.simulator.twimlFetches()
-            #expect(fetches.count == 1)
+            #expect(fetches.count == 2)
             #expect(fetches.first?.callSID == sid && fetches.first?.responseStatus == 200)
             #expect(fetches.first?.responseBody.contains("room-1") == true)
             #expect(fetches.first?.parameters.first { $0.0 == "CallStatus" }?.1 == "in-progress")
@@ -92,7 +102,7 @@ import Testing
             let participants = try await form(
                 harness, "GET", accountURL(harness) + "/Conferences/\(snapshot.id)/Participants.json")
             let items = try #require(participants.json()?["participants"] as? [[String: Any]])
-            #expect(items.map { $0["call_sid"] as? String } == [sid])
+            #expect(items.map { $0["call_sid"] as? String } == [sid, second])
             #expect(items.first?["status"] as? String == "connected")
             #expect(items.first?["start_conference_on_enter"] as? Bool == true)
         }
@@ -127,11 +137,11 @@ import Testing
             let events = await harness.receiver.wait(for: 9, at: "/conference-events")
             #expect(
                 events.map { $0.parameter("StatusCallbackEvent") } == [
-                    "participant-join", "conference-start", "participant-join", "participant-mute", "participant-hold",
+                    "participant-join", "participant-join", "conference-start", "participant-mute", "participant-hold",
                     "participant-unmute", "participant-leave", "participant-leave", "conference-end",
                 ])
             #expect(events.map { $0.parameter("SequenceNumber") } == (1...9).map { String($0) })
-            #expect(events.map { $0.parameter("CallSid") } == [first, nil, second, first, second, first, second, first, nil])
+            #expect(events.map { $0.parameter("CallSid") } == [first, second, nil, first, second, first, second, first, nil])
             for event in events {
                 #expect(event.method == "POST")
                 #expect(event.parameter("ConferenceSid") == sid)
@@ -173,14 +183,15 @@ import Testing
             // Held until the conference completes.
             #expect(harness.receiver.requests(at: "/conference-events").isEmpty)
             _ = try await form(harness, "POST", accountURL(harness) + "/Conferences/\(sid).json", [("Status", "completed")])
-            let events = await harness.receiver.wait(for: 10, at: "/conference-events")
-            #expect(events.count == 10)
+            // A lone participant never starts the conference: no conference-start among the events.
+            let events = await harness.receiver.wait(for: 8, at: "/conference-events")
+            #expect(events.count == 8)
             #expect(
                 events.compactMap { $0.parameter("SequenceNumber") }.sorted()
-                    == ["1", "1", "2", "2", "3", "3", "4", "4", "5", "5"])
+                    == ["1", "1", "2", "2", "3", "3", "4", "4"])
             #expect(
                 Set(events.compactMap { $0.parameter("StatusCallbackEvent") })
-                    == ["participant-join", "conference-start", "participant-mute", "participant-leave", "conference-end"])
+                    == ["participant-join", "participant-mute", "participant-leave", "conference-end"])
         }
     }
 
