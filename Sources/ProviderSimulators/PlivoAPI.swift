@@ -110,9 +110,10 @@ struct PlivoAPI: WebhookSource {
             return .json(
                 200,
                 [
+                    // Shaped as plivo-dotnet's `queuedCallGetResponse.json`: the request's id is its `call_uuid`.
                     "api_id": .string(RandomIdentifier.uuid()), "call_status": "queued", "call_uuid": .string(call.key.id),
                     "caller_name": "", "direction": "outbound", "from": .string(digitsOnly(call.from)),
-                    "request_uuid": .string(call.key.id), "to": .string(digitsOnly(call.to)),
+                    "to": .string(digitsOnly(call.to)),
                 ])
         case nil:
             guard let call = callByUUID(id, account: account), call.hasEnded else { return Self.error(404, "not found") }
@@ -325,14 +326,18 @@ struct PlivoAPI: WebhookSource {
                 (url, method, eventName) = (details.answerURL, details.answerMethod, "Hangup")
             }
         }
-        // The request id and the live call's id, as documented for answer, ring and hangup URLs.
-        var parameters: [(String, String)] = [
-            ("ALegRequestUUID", call.key.id), ("ALegUUID", details.callUUID), ("BillRate", "0.00850"),
-            ("CallStatus", Self.status(call)), ("CallUUID", details.callUUID), ("CallerName", ""),
+        // The request id and the live call's id, as documented for answer, ring and hangup URLs (the Plivo "Call"
+        // page's parameter lists, copied into Tests/Fixtures/Published/plivo/callback.*.json); ALegUUID is not in
+        // the ring_url list.
+        var parameters: [(String, String)] = [("ALegRequestUUID", call.key.id)]
+        if eventName != "Ring" { parameters.append(("ALegUUID", details.callUUID)) }
+        parameters += [
+            ("CallStatus", Self.status(call)), ("CallUUID", details.callUUID),
             ("Direction", "outbound"), ("Event", eventName), ("From", call.from), ("RequestUUID", call.key.id),
             ("SessionStart", Timestamp.plivoSession(call.createdAt)), ("To", call.to),
         ]
         if case .ended(let end) = event {
+            // HangupCauseName, HangupSource and TotalCost are not confirmed by the published sources (SOURCES.md).
             let cause = Self.hangupCause(end)
             let seconds = call.durationSeconds
             parameters += [

@@ -159,6 +159,12 @@ final class SimulatorStore: Sendable {
         state.withLock { $0.jobs = continuation }
     }
 
+    /// Schedules work that talks to receivers outside any lifecycle (a webhook an API action causes).
+    func deliverLater(_ work: @escaping @Sendable (WebhookDeliverer) async -> Void) {
+        let jobs = state.withLock { $0.jobs }
+        jobs?.yield(.work(work))
+    }
+
     /// Stores a new call and schedules its lifecycle; by default an outbound one chosen by its destination.
     func place(_ call: SimulatedCall, start: LifecycleStart? = nil) {
         let job = LifecycleJob(

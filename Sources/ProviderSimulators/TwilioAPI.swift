@@ -446,10 +446,11 @@ struct TwilioAPI: WebhookSource {
         ]
         if case .ended(let end) = event {
             let seconds = call.durationSeconds
-            parameters += [
-                ("CallDuration", String(seconds)), ("Duration", String((seconds + 59) / 60)),
-                ("SipResponseCode", Self.sipResponseCode(end)),
-            ]
+            parameters += [("CallDuration", String(seconds))]
+            // `Duration` (minutes, rounded up) is "only present in the completed event" (the status-callback
+            // documentation's request parameters).
+            if callStatus == "completed" { parameters += [("Duration", String((seconds + 59) / 60))] }
+            parameters += [("SipResponseCode", Self.sipResponseCode(end))]
         }
         return Self.signedRequest(
             url: callback, method: details.statusCallbackMethod, parameters: parameters, authToken: account.authToken)

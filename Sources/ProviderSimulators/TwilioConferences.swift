@@ -220,7 +220,8 @@ extension TwilioAPI {
             "date_created": .string(Timestamp.rfc2822(participant.joinedAt)),
             "date_updated": .string(Timestamp.rfc2822(participant.updatedAt)),
             "end_conference_on_exit": .bool(participant.endConferenceOnExit), "hold": .bool(participant.onHold),
-            "label": nil, "muted": .bool(participant.muted),
+            // twilio-oai `api.v2010.account.conference.participant`: `queue_time` is filled only in a create answer.
+            "label": nil, "muted": .bool(participant.muted), "queue_time": nil,
             "start_conference_on_enter": .bool(participant.startConferenceOnEnter), "status": "connected",
             "uri": .string(uri),
         ]

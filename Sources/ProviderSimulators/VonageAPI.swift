@@ -246,7 +246,37 @@ struct VonageAPI: WebhookSource {
         if action == "hangup" {
             guard store.hangUp(call.key)?.end != nil else { return notActive }
         }
+        if action == "transfer" {
+            // `{"action":"transfer","destination":{"type":"ncco","url":[…]}}` or `…"ncco":[…]}` (voice.yml
+            // `updateCall`). The leg moves to the new NCCO and the event URL gets a `transfer` event.
+            guard let destination = request.json?["destination"]?.objectValue,
+                destination["type"]?.stringValue == "ncco"
+            else { return Self.badRequest("destination", "must be an object with type ncco") }
+            let url = destination["url"]?.arrayValue?.compactMap(\.stringValue)
+            switch (url, destination["ncco"]?.arrayValue) {
+            case (let urls?, nil) where urls.count == 1 && isAbsoluteHTTPURL(urls[0]): break
+            case (nil, .some): break
+            default: return Self.badRequest("destination", "needs either url (one absolute URL) or ncco (an array)")
+            }
+            store.deliverLater { deliverer in
+                for webhook in await self.transferWebhooks(call) { await deliverer.deliver(webhook) }
+            }
+        }
         return .empty(204)
+    }
+
+    /// The `transfer` event, shaped as the webhook reference's example (`event.transfer.json`): no `status`; the
+    /// conversation the leg left and the one it joined (the same one: a transfer to an NCCO keeps the conversation).
+    func transferWebhooks(_ call: SimulatedCall) async -> [PreparedWebhook] {
+        guard case .vonage(let details) = call.details, let url = details.eventURL,
+            let account = accounts.first(where: { $0.applicationID == call.accountID })
+        else { return [] }
+        let body: [String: JSONValue] = [
+            "conversation_uuid_from": .string(details.conversationUUID),
+            "conversation_uuid_to": .string(details.conversationUUID), "uuid": .string(call.key.id),
+            "timestamp": .string(Timestamp.iso8601(Date())),
+        ]
+        return [await signed(body, url: url, account: account)]
     }
 
     /// 7 to 15 digits, the first not zero: Vonage numbers carry no `+` or `00`.
@@ -381,6 +411,11 @@ struct VonageAPI: WebhookSource {
             }
             if end == .failed { body["detail"] = "unavailable" }
         }
+        return [await signed(body, url: url, account: account)]
+    }
+
+    /// An event webhook to `url`, signed as Vonage signs them: an HS256 JWT with the body's SHA-256.
+    private func signed(_ body: [String: JSONValue], url: String, account: SimulatorAccounts.Vonage) async -> PreparedWebhook {
         let bytes = JSONValue.object(body).serialized()
         let hash = SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
         let claims = WebhookClaims(
@@ -393,6 +428,6 @@ struct VonageAPI: WebhookSource {
             ("Content-Type", "application/json"), ("User-Agent", "Vonage-Voice-Events"),
             ("Authorization", "Bearer " + token),
         ]
-        return [PreparedWebhook(provider: .vonage, url: url, method: "POST", headers: headers, body: bytes)]
+        return PreparedWebhook(provider: .vonage, url: url, method: "POST", headers: headers, body: bytes)
     }
 }

@@ -218,6 +218,79 @@ import Testing
         }
     }
 
+    /// The Participant resource (twilio-oai `api.v2010.account.conference.participant`) exactly,
+    /// read one by one and in the list.
+    @Test func twilioConferenceParticipantMatchesThePublishedResource() async throws {
+        try await SimulatorHarness.run(settings: SimulatorHarness.talking) { harness in
+            let account = "\(harness.urls.twilio)/Accounts/\(harness.twilio.accountSID)"
+            let auth = SimulatorHarness.basic(harness.twilio.accountSID, harness.twilio.authToken)
+            harness.receiver.respond(
+                to: "/twiml", with: "<Response><Dial><Conference>fidelity-room</Conference></Dial></Response>")
+            var sids: [String] = []
+            for to in ["+14155550100", "+14155550101"] {
+                let created = try await harness.send(
+                    "POST", account + "/Calls.json", headers: [auth, ("Content-Type", "application/x-www-form-urlencoded")],
+                    body: SimulatorHarness.form([
+                        ("To", to), ("From", harness.twilio.numbers[0]), ("Url", harness.receiver.url("/twiml")),
+                    ]))
+                sids.append(try #require(created.json()?["sid"] as? String))
+            }
+            #expect(
+                await SimulatorHarness.eventually {
+                    harness.simulator.conferences().contains { $0.name == "fidelity-room" && $0.participants.count == 2 }
+                })
+            let conference = try #require(harness.simulator.conferences().first { $0.name == "fidelity-room" })
+            let published = try Self.fixture("twilio/conference_participant.json")
+            let one = try await harness.send(
+                "GET", account + "/Conferences/\(conference.id)/Participants/\(sids[0]).json", headers: [auth])
+            #expect(one.status == 200, "\(one.bodyText)")
+            let resource = try #require(one.json())
+            Self.expectAllPublished(resource.keys, published.keys, "Participant")
+            Self.expectOnlyPublished(resource.keys, published.keys, "Participant")
+            #expect(resource["status"] as? String == "connected")
+            let list = try await harness.send(
+                "GET", account + "/Conferences/\(conference.id)/Participants.json", headers: [auth])
+            for item in try #require(list.json()?["participants"] as? [[String: Any]]) {
+                Self.expectAllPublished(item.keys, published.keys, "listed Participant")
+                Self.expectOnlyPublished(item.keys, published.keys, "listed Participant")
+            }
+        }
+    }
+
+    /// The status-callback documentation: `Duration` is "only present in the completed event";
+    /// busy, no-answer and failed calls end without it.
+    @Test func twilioDurationIsOnlyInTheCompletedCallback() async throws {
+        try await SimulatorHarness.run(settings: SimulatorHarness.fast) { harness in
+            let account = "\(harness.urls.twilio)/Accounts/\(harness.twilio.accountSID)"
+            let auth = SimulatorHarness.basic(harness.twilio.accountSID, harness.twilio.authToken)
+            harness.receiver.respond(to: "/twiml", with: "<Response><Say>hi</Say></Response>")
+            let numbers = ["+14155550100", "+14155550486", "+14155550404", "+14155550500"]
+            for number in numbers {
+                let created = try await harness.send(
+                    "POST", account + "/Calls.json", headers: [auth, ("Content-Type", "application/x-www-form-urlencoded")],
+                    body: SimulatorHarness.form([
+                        ("To", number), ("From", harness.twilio.numbers[0]), ("Url", harness.receiver.url("/twiml")),
+                        ("StatusCallback", harness.receiver.url("/d/\(number.dropFirst())")),
+                    ]))
+                #expect(created.status == 201)
+            }
+            var ends: [String: WebhookReceiver.Received] = [:]
+            for number in numbers {
+                let callbacks = await harness.receiver.wait(for: 1, at: "/d/\(number.dropFirst())", timeout: .seconds(5))
+                ends[number] = callbacks.last
+            }
+            #expect(ends.count == numbers.count, "\(ends.keys.sorted())")
+            #expect(ends["+14155550100"]?.parameter("CallStatus") == "completed")
+            #expect(ends["+14155550100"]?.parameter("Duration") != nil)
+            for number in numbers.dropFirst() {
+                let end = try #require(ends[number])
+                #expect(["busy", "no-answer", "failed"].contains(end.parameter("CallStatus") ?? ""), "\(number)")
+                #expect(end.parameter("Duration") == nil, "\(number): \(end.parameters)")
+                #expect(end.parameter("CallDuration") != nil, "\(number)")
+            }
+        }
+    }
+
     @Test func twilioNumberPagesFollowNextPageURI() async throws {
         let extra = (0..<7).map { String(format: "+1415%07d", 4_000_000 + $0) }
         try await SimulatorHarness.run(configure: { $0.twilio[0].numbers += extra }) { harness in
@@ -252,35 +325,75 @@ import Testing
 
     // MARK: - Vonage
 
+    /// Every event the simulator sends, for an answered call (transferred, then hung up) and for busy,
+    /// unanswered and failed ones, against the webhook reference's examples: status events against the
+    /// example for their status, the status-less `transfer` event against `event.transfer.json`.
     @Test func vonageEventsMatchThePublishedExamples() async throws {
-        try await SimulatorHarness.run { harness in
+        try await SimulatorHarness.run(settings: SimulatorHarness.talking) { harness in
             let token = try IndependentVerifier.vonageApplicationJWT(
                 privateKeyPEM: harness.vonagePrivateKeyPEM, applicationID: harness.vonage.applicationID)
-            let created = try await harness.send(
-                "POST", "\(harness.urls.vonage)/v1/calls",
-                headers: [("Authorization", "Bearer " + token), ("Content-Type", "application/json")],
+            let headers = [("Authorization", "Bearer " + token), ("Content-Type", "application/json")]
+            func dial(_ number: String) async throws -> String {
+                let created = try await harness.send(
+                    "POST", "\(harness.urls.vonage)/v1/calls", headers: headers,
+                    body: try SimulatorHarness.json([
+                        "to": [["type": "phone", "number": number]],
+                        "from": ["type": "phone", "number": String(harness.vonage.numbers[0].dropFirst())],
+                        "ncco": [["action": "talk", "text": "Hello"]],
+                        "event_url": [harness.receiver.url("/v/\(number)")],
+                    ]))
+                #expect(created.status == 201)
+                let call = try #require(created.json())
+                Self.expectOnlyPublished(call.keys, try Self.fixture("vonage/create_call.response.json").keys, "create call")
+                return try #require(call["uuid"] as? String)
+            }
+            // The simulator's answered, busy, no-answer and failed numbers.
+            let answered = try await dial("14155550100")
+            for number in ["14155550486", "14155550404", "14155550500"] { _ = try await dial(number) }
+            _ = await harness.receiver.wait(for: 3, at: "/v/14155550100")
+            let call = "\(harness.urls.vonage)/v1/calls/\(answered)"
+            let refused = try await harness.send(
+                "PUT", call, headers: headers, body: try SimulatorHarness.json(["action": "transfer"]))
+            #expect(refused.status == 400, "a transfer without its destination")
+            let transfer = try await harness.send(
+                "PUT", call, headers: headers,
                 body: try SimulatorHarness.json([
-                    "to": [["type": "phone", "number": "14155550100"]],
-                    "from": ["type": "phone", "number": String(harness.vonage.numbers[0].dropFirst())],
-                    "ncco": [["action": "talk", "text": "Hello"]],
-                    "event_url": [harness.receiver.url("/v")],
+                    "action": "transfer",
+                    "destination": ["type": "ncco", "ncco": [["action": "talk", "text": "Transferred"]]],
                 ]))
-            #expect(created.status == 201)
-            let call = try #require(created.json())
-            Self.expectOnlyPublished(call.keys, try Self.fixture("vonage/create_call.response.json").keys, "create call")
+            #expect(transfer.status == 204, "\(transfer.bodyText)")
+            _ = await harness.receiver.wait(for: 4, at: "/v/14155550100")
+            #expect(try await harness.send("PUT", call, headers: headers, body: try SimulatorHarness.json(["action": "hangup"])).status == 204)
+            var events = await harness.receiver.wait(for: 5, at: "/v/14155550100")
+            // Started, ringing, then busy or timeout; a failed call fails before it rings.
+            for (number, count) in [("14155550486", 3), ("14155550404", 3), ("14155550500", 2)] {
+                events += await harness.receiver.wait(for: count, at: "/v/\(number)")
+            }
+
             let statuses = try Self.strings("vonage/event.statuses.json", "status")
-            let events = await harness.receiver.wait(for: 4, at: "/v")
-            #expect(events.count >= 4)
+            var seen: Set<String> = []
             for event in events {
                 let body = try #require(event.jsonObject())
-                let status = try #require(body["status"] as? String)
+                let timestamp = try #require(body["timestamp"] as? String)
+                #expect(timestamp.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil, "\(timestamp)")
+                guard let status = body["status"] as? String else {
+                    // The only status-less event the simulator sends: exactly the published transfer event.
+                    let example = try Self.fixture("vonage/event.transfer.json")
+                    Self.expectOnlyPublished(body.keys, example.keys, "transfer event")
+                    Self.expectAllPublished(body.keys, example.keys, "transfer event")
+                    #expect(body["uuid"] as? String == answered)
+                    seen.insert("transfer")
+                    continue
+                }
+                seen.insert(status)
                 #expect(statuses.contains(status), "\(status)")
                 let example = try Self.fixture("vonage/event.\(status).json")
                 Self.expectOnlyPublished(body.keys, example.keys, "\(status) event")
                 Self.expectAllPublished(body.keys, ["uuid", "conversation_uuid", "status", "timestamp"], "\(status) event")
-                let timestamp = try #require(body["timestamp"] as? String)
-                #expect(timestamp.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil, "\(timestamp)")
             }
+            #expect(
+                seen == ["started", "ringing", "answered", "transfer", "completed", "busy", "timeout", "failed"],
+                "\(seen.sorted())")
         }
     }
 
@@ -327,14 +440,18 @@ import Testing
             let body = try #require(created.json())
             Self.expectOnlyPublished(body.keys, try Self.fixture("plivo/call_create.response.json").keys, "create call")
             let statuses = try Self.strings("plivo/callback.call_status.values.json", "CallStatus")
+            // Hang-up names the simulator sends that SOURCES.md marks "not confirmed as callback parameter
+            // names" (the hangup-causes page says the information is in the hangup_url payload, unnamed).
+            let unconfirmedHangupNames: Set<String> = ["HangupCauseName", "HangupSource", "HangupCauseCode", "TotalCost"]
             let callbacks = await harness.receiver.wait(for: 3)
+            #expect(callbacks.count == 3)
             for (callback, name) in zip(callbacks, ["ring", "answer", "hangup"]) {
                 let published = try Self.fixture("plivo/callback.\(name).json")
                 let names = callback.parameters.map(\.0)
-                Self.expectAllPublished(
-                    names, ["CallUUID", "RequestUUID", "ALegUUID", "ALegRequestUUID", "CallStatus", "Event"], name)
-                // The examples are not exhaustive (BillRate, TotalCost, … on hangups; Caller* on rings), so only
-                // the identities and the status words are held to them.
+                Self.expectAllPublished(names, ["CallUUID", "RequestUUID", "ALegRequestUUID", "CallStatus", "Event"], name)
+                // Only the names the page lists for this URL (plus, on hangups, the unconfirmed ones above).
+                let allowed = Set(published.keys).union(name == "hangup" ? unconfirmedHangupNames : [])
+                Self.expectOnlyPublished(names, allowed, "\(name) callback")
                 #expect(statuses.contains(callback.parameter("CallStatus") ?? ""), "\(name)")
                 #expect(callback.parameter("Event") == published["Event"] as? String)
             }
@@ -344,6 +461,50 @@ import Testing
             let recordBody = try #require(record.json())
             let published = try Self.fixture("plivo/call_get.response.json")
             Self.expectAllPublished(recordBody.keys, published.keys, "call record")
+            // Beyond the SDK fixture, only what the documented CDR example has (call_state, hangup_*).
+            let documented = try Self.fixture("plivo/call_get.cdr_docs.response.json")
+            Self.expectOnlyPublished(recordBody.keys, Set(published.keys).union(documented.keys), "call record")
+            #expect(recordBody["call_state"] as? String == documented["call_state"] as? String)
+        }
+    }
+
+    /// plivo-python's live view (`liveCallGetResponse.json`, also the live-id list) and plivo-dotnet's
+    /// queued view (`queuedCallGetResponse.json`), key for key.
+    @Test func plivoQueuedAndLiveViewsMatchThePublishedFixtures() async throws {
+        let settings = CallScenarioSettings(ringDelay: .milliseconds(700), answerDelay: .milliseconds(20), talkTime: .seconds(60))
+        try await SimulatorHarness.run(settings: settings) { harness in
+            let account = "\(harness.urls.plivo)/Account/\(harness.plivo.authID)/"
+            let auth = SimulatorHarness.basic(harness.plivo.authID, harness.plivo.authToken)
+            let created = try await harness.send(
+                "POST", account + "Call/", headers: [auth, ("Content-Type", "application/json")],
+                body: try SimulatorHarness.json([
+                    "from": harness.plivo.numbers[0], "to": "14155550100", "answer_url": harness.receiver.url("/q/answer"),
+                    "ring_url": harness.receiver.url("/q/ring"),
+                ]))
+            let request = try #require(created.json()?["request_uuid"] as? String)
+            let queued = try await harness.send("GET", account + "Call/\(request)/?status=queued", headers: [auth])
+            #expect(queued.status == 200, "\(queued.bodyText)")
+            let queuedBody = try #require(queued.json())
+            let publishedQueued = try Self.fixture("plivo/queued_call_get.response.json")
+            Self.expectAllPublished(queuedBody.keys, publishedQueued.keys, "queued call")
+            Self.expectOnlyPublished(queuedBody.keys, publishedQueued.keys, "queued call")
+            #expect(queuedBody["call_status"] as? String == "queued")
+
+            let ring = try #require(await harness.receiver.wait(for: 1, at: "/q/ring").first)
+            let callUUID = try #require(ring.parameter("CallUUID"))
+            let ids = try await harness.send("GET", account + "Call/?status=live", headers: [auth])
+            #expect((ids.json()?["calls"] as? [String])?.contains(callUUID) == true, "\(ids.bodyText)")
+            let live = try await harness.send("GET", account + "Call/\(callUUID)/?status=live", headers: [auth])
+            #expect(live.status == 200, "\(live.bodyText)")
+            let liveBody = try #require(live.json())
+            let publishedLive = try Self.fixture("plivo/live_call_get.response.json")
+            Self.expectAllPublished(liveBody.keys, publishedLive.keys, "live call")
+            Self.expectOnlyPublished(liveBody.keys, publishedLive.keys, "live call")
+            #expect(liveBody["request_uuid"] as? String == request)
+            #expect(["ringing", "in-progress"].contains(liveBody["call_status"] as? String ?? ""))
+            // A live call has no record yet, and a request is no longer queued once it rings.
+            #expect(try await harness.send("GET", account + "Call/\(callUUID)/", headers: [auth]).status == 404)
+            #expect(try await harness.send("GET", account + "Call/\(request)/?status=queued", headers: [auth]).status == 404)
         }
     }
 

@@ -455,4 +455,29 @@ import Testing
             #expect(harness.receiver.requests().isEmpty)
         }
     }
+
+    /// telnyx-python `resources/telephony_credentials.py` `token()` posts no body with
+    /// `Accept: text/plain` and reads text: the simulator refuses a client that accepts only JSON
+    /// (406) and answers text to `text/plain`, `text/*` and `*/*`.
+    @Test func theLoginTokenIsPlainTextOnlyAndHonoursAccept() async throws {
+        try await SimulatorHarness.run { harness in
+            let connection = try #require(harness.telnyx.credentialConnectionIDs.first)
+            let created = try await post(harness, "/telephony_credentials", ["connection_id": connection, "name": "agent-8"])
+            let credentialID = try #require((created.json()?["data"] as? [String: Any])?["id"] as? String)
+            func token(accept: String) async throws -> HTTPResult {
+                try await harness.send(
+                    "POST", harness.urls.telnyx + "/telephony_credentials/\(credentialID)/token",
+                    headers: [("Authorization", "Bearer " + harness.telnyx.apiKey), ("Accept", accept)])
+            }
+            let refused = try await token(accept: "application/json")
+            #expect(refused.status == 406, "\(refused.bodyText)")
+            #expect(refused.bodyText.contains("text/plain"))
+            for accept in ["text/plain", "text/*", "*/*", "application/json, text/plain;q=0.5"] {
+                let answered = try await token(accept: accept)
+                #expect(answered.status == 201, "\(accept): \(answered.bodyText)")
+                #expect(answered.headers["content-type"]?.hasPrefix("text/plain") == true, "\(accept)")
+                #expect(answered.bodyText.split(separator: ".").count == 3, "\(accept)")
+            }
+        }
+    }
 }
