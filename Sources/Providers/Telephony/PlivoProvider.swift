@@ -12,6 +12,10 @@ public struct PlivoProvider: TelephonyProvider {
     let previousValidUntil: Date?
     let http: ProviderHTTPClient
     let baseURL: String
+    /// How many number pages a listing reads before it gives up with an error (never a partial list).
+    var numberPageLimit = Self.maximumPages
+    /// How many live calls a lookup by request reads at most.
+    var liveLookupLimit = Self.liveLookupLimit
 
     public init(
         configuration: PlivoConfiguration, previous: PlivoConfiguration?, previousValidUntil: Date?, http: ProviderHTTPClient, baseURL: String
@@ -73,7 +77,11 @@ public struct PlivoProvider: TelephonyProvider {
                 return try Self.state(queued, providerCallID: providerCallID, field: "call_status")
             }
             guard let found = try await liveCallUUID(requestUUID: providerCallID, logger: logger) else {
-                throw ProviderError.unavailable("Plivo has not yet reported this call's live id (CallUUID); retry shortly")
+                // Neither queued nor live: the call has ended, and its record is found only by the CallUUID, which
+                // no callback has given us (Plivo's call list cannot be searched by request).
+                throw ProviderError.rejected(
+                    status: 404,
+                    reason: "Plivo's call is neither queued nor live, and its ended-call record needs the CallUUID, which no callback has reported for this request")
             }
             callUUID = found
         }
@@ -95,20 +103,25 @@ public struct PlivoProvider: TelephonyProvider {
     }
 
     /// The live call of a request, when a callback with its CallUUID has not reached us yet: Plivo
-    /// lists live call ids (`GET /Call/?status=live`) and each live call names its request.
+    /// lists live call ids (`GET /Call/?status=live`) and each live call names its request. Nil when
+    /// no live call is the request's; an error when there are more live calls than one lookup reads.
     func liveCallUUID(requestUUID: String, logger: Logger) async throws -> String? {
         let list = try await send(.get, "\(accountURL)/Call/?status=live", logger: logger)
         let ids = (list.jsonObject()?["calls"] as? [String]) ?? []
-        for id in ids.prefix(Self.liveLookupLimit) {
+        for id in ids.prefix(liveLookupLimit) {
             guard let live = try await optional(.get, "\(accountURL)/Call/\(ProviderHTTPClient.pathEscape(id))/?status=live", logger: logger),
                 let object = live.jsonObject()
             else { continue }
             if object["request_uuid"] as? String == requestUUID { return object["call_uuid"] as? String ?? id }
         }
+        guard ids.count <= liveLookupLimit else {
+            throw ProviderError.unavailable(
+                "Plivo has \(ids.count) live calls, more than the \(liveLookupLimit) one lookup reads; this call's CallUUID comes only from its callbacks")
+        }
         return nil
     }
 
-    /// How many live calls a lookup by request reads at most.
+    /// How many live calls a lookup by request reads at most (one GET each).
     static let liveLookupLimit = 50
 
     static func state(_ response: ProviderHTTPClient.Response, providerCallID: String, field: String) throws -> ProviderCallState {
@@ -160,7 +173,7 @@ public struct PlivoProvider: TelephonyProvider {
     public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
         var numbers: [ProviderPhoneNumber] = []
         var offset = 0
-        for _ in 0..<Self.maximumPages {
+        for _ in 0..<numberPageLimit {
             let response = try await send(.get, "\(accountURL)/Number/?limit=20&offset=\(offset)", logger: logger)
             guard let object = response.jsonObject(), let objects = object["objects"] as? [[String: Any]] else {
                 throw ProviderError.invalidResponse("Plivo's number list has no objects")
@@ -169,14 +182,15 @@ public struct PlivoProvider: TelephonyProvider {
                 (entry["number"] as? String).map { ProviderPhoneNumber(number: "+" + Self.digits($0), providerID: nil) }
             }
             let next = (object["meta"] as? [String: Any])?["next"] as? String
-            guard next != nil, !objects.isEmpty else { break }
+            guard next != nil, !objects.isEmpty else { return numbers }
             offset += objects.count
         }
-        return numbers
+        throw ProviderError.invalidResponse(Self.unendingNumberList("Plivo", pages: numberPageLimit))
     }
 
-    /// A bound on paging, so a provider that always names a next page cannot loop us forever.
-    static let maximumPages = 500
+    /// 5,000 pages of 20 numbers (100,000, as for the other providers): far above any real account, low enough
+    /// that a looping answer ends.
+    static let maximumPages = 5000
 
     public func checkCredentials(logger: Logger) async throws {
         _ = try await send(.get, "\(accountURL)/", logger: logger)

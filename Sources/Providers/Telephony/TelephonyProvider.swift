@@ -168,3 +168,11 @@ extension TelephonyProvider {
         try await callState(providerCallID: providerCallID, logger: logger)
     }
 }
+
+extension TelephonyProvider {
+    /// The error of a number listing that did not end within its page limit: every provider refuses to return a
+    /// partial list, so a caller never mistakes the first pages for the whole account.
+    static func unendingNumberList(_ provider: String, pages: Int) -> String {
+        "\(provider)'s number list did not end within \(pages) pages; no partial list is returned"
+    }
+}

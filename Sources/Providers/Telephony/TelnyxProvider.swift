@@ -12,6 +12,8 @@ public struct TelnyxProvider: TelephonyProvider {
     let previousValidUntil: Date?
     let http: ProviderHTTPClient
     let baseURL: String
+    /// How many number pages a listing reads before it gives up with an error (never a partial list).
+    var numberPageLimit = Self.maximumPages
 
     public init(
         configuration: TelnyxConfiguration, previous: TelnyxConfiguration?, previousValidUntil: Date?, http: ProviderHTTPClient, baseURL: String
@@ -88,15 +90,17 @@ public struct TelnyxProvider: TelephonyProvider {
             }
             let meta = object["meta"] as? [String: Any]
             let totalPages = meta?["total_pages"] as? Int ?? page
-            guard page < totalPages, !data.isEmpty, page < Self.maximumPages else { break }
+            guard page < totalPages, !data.isEmpty else { return numbers }
+            guard page < numberPageLimit else {
+                throw ProviderError.invalidResponse(Self.unendingNumberList("Telnyx", pages: numberPageLimit))
+            }
             page += 1
         }
-        return numbers
     }
 
     /// Telnyx's largest page of phone numbers.
     static let phoneNumberPageSize = 250
-    /// A bound on paging, so a provider that never says "last page" cannot loop us forever.
+    /// 400 pages of 250 numbers: far above any real account, low enough that a looping answer ends.
     static let maximumPages = 400
 
     public func checkCredentials(logger: Logger) async throws {
@@ -108,13 +112,20 @@ public struct TelnyxProvider: TelephonyProvider {
         try WebhookVerifier.verify(request, provider: .telnyx, secrets: secrets, now: now)
     }
 
+    /// A Call Control event. Events without `call_control_id` (telnyx-python's `call.recording.saved`
+    /// names only the leg) are read too, with no call id and no status: they are stored, never refused.
     public func parseStatusCallback(_ request: WebhookRequest) throws -> CallStatusEvent {
         guard let root = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
             let data = root["data"] as? [String: Any], let type = data["event_type"] as? String,
-            let id = data["id"] as? String, let payload = data["payload"] as? [String: Any],
-            let callID = payload["call_control_id"] as? String
+            let id = data["id"] as? String, let payload = data["payload"] as? [String: Any]
         else {
-            throw ProviderError.invalidResponse("Telnyx event without data.id, event_type or payload.call_control_id")
+            throw ProviderError.invalidResponse("Telnyx event without data.id, event_type or payload")
+        }
+        guard let callID = payload["call_control_id"] as? String else {
+            return CallStatusEvent(
+                eventKey: id, providerCallID: "", status: nil, rawStatus: type, from: nil, to: nil, durationSeconds: nil,
+                occurredAt: (data["occurred_at"] as? String).flatMap(ISO8601Timestamp.parse),
+                providerLegID: payload["call_leg_id"] as? String)
         }
         let cause = payload["hangup_cause"] as? String
         let state = (payload["client_state"] as? String).flatMap { Data(base64Encoded: $0) }.map {

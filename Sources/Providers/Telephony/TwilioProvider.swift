@@ -12,6 +12,8 @@ public struct TwilioProvider: TelephonyProvider {
     let previousValidUntil: Date?
     let http: ProviderHTTPClient
     let baseURL: String
+    /// How many number pages a listing reads before it gives up with an error (never a partial list).
+    var numberPageLimit = Self.maximumNumberPages
 
     public init(
         configuration: TwilioConfiguration, previous: TwilioConfiguration?, previousValidUntil: Date?, http: ProviderHTTPClient, baseURL: String
@@ -76,7 +78,7 @@ public struct TwilioProvider: TelephonyProvider {
     public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
         var numbers: [ProviderPhoneNumber] = []
         var url = "\(accountURL)/IncomingPhoneNumbers.json?PageSize=1000"
-        for _ in 0..<Self.maximumNumberPages {
+        for _ in 0..<numberPageLimit {
             let response = try await send(.get, url, logger: logger)
             guard let body = response.jsonObject(), let page = body["incoming_phone_numbers"] as? [[String: Any]] else {
                 throw ProviderError.invalidResponse("Twilio's number list has no incoming_phone_numbers")
@@ -90,7 +92,7 @@ public struct TwilioProvider: TelephonyProvider {
             }
             url = nextURL
         }
-        throw ProviderError.invalidResponse("Twilio's number list did not end within \(Self.maximumNumberPages) pages")
+        throw ProviderError.invalidResponse(Self.unendingNumberList("Twilio", pages: numberPageLimit))
     }
 
     /// 1,000 pages of 1,000 numbers: far above any real account, low enough that a looping answer ends.

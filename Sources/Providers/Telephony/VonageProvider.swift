@@ -15,6 +15,8 @@ public struct VonageProvider: TelephonyProvider {
     let previousValidUntil: Date?
     let http: ProviderHTTPClient
     let baseURL: String
+    /// How many number pages a listing reads before it gives up with an error (never a partial list).
+    var numberPageLimit = Self.maximumNumberPages
     let restBaseURL: String
 
     public init(
@@ -111,7 +113,7 @@ public struct VonageProvider: TelephonyProvider {
     /// numbers have come or a page comes back short.
     public func phoneNumbers(logger: Logger) async throws -> [ProviderPhoneNumber] {
         var numbers: [ProviderPhoneNumber] = []
-        for index in 1...Self.maximumNumberPages {
+        for index in 1...max(numberPageLimit, 1) {
             let response = try await sendAccount("/account/numbers?size=\(Self.numberPageSize)&index=\(index)", logger: logger)
             guard let body = response.jsonObject() else {
                 throw ProviderError.invalidResponse("Vonage's number list is not a JSON object")
@@ -124,7 +126,7 @@ public struct VonageProvider: TelephonyProvider {
             let count = body["count"] as? Int ?? numbers.count
             if numbers.count >= count || page.count < Self.numberPageSize { return numbers }
         }
-        throw ProviderError.invalidResponse("Vonage's number list did not end within \(Self.maximumNumberPages) pages")
+        throw ProviderError.invalidResponse(Self.unendingNumberList("Vonage", pages: numberPageLimit))
     }
 
     static let numberPageSize = 100
