@@ -261,6 +261,65 @@ import Testing
         }
     }
 
+    // MARK: - The agent hangs up
+
+    /// Telnyx: the agent's leg joins with `end_conference_on_exit`, so when the browser hangs up, Telnyx
+    /// hangs up the contact too and ends the conference. Switchboard follows from those events alone:
+    /// the session completes, every participant leaves and the contact's call ends — without
+    /// `/cold-call/end` and without Switchboard asking Telnyx to hang up or end anything.
+    @Test func anAgentWhoHangsUpEndsTheTelnyxSessionThroughProviderEventsAlone() async throws {
+        try await LiveStack.run(settings: Self.settings) { stack in
+            try await configureColdCalls(stack, .telnyx)
+            let initiated = try await stack.send(
+                .POST, "/api/v1/cold-call/initiate", key: stack.harness.acmeService, json: ["to_phone": Self.contactPhone])
+            #expect(initiated.status == 201, "\(initiated.text)")
+            let conferenceID = try #require(initiated.object["conference_id"] as? String)
+            let callID = try #require(initiated.object["call_id"] as? String)
+            _ = try await waitForStatus(stack, conferenceID, "the contact to join") {
+                Self.joined($0, role: "contact") != nil && $0["status"] as? String == "in-progress"
+            }
+            let join = try await stack.send(
+                .POST, "/api/v1/cold-call/webrtc-join", key: stack.harness.acmeService,
+                json: ["conference_id": conferenceID, "client_id": "agent-7"])
+            #expect(join.status == 200, "\(join.text)")
+            let token = try #require(join.object["login_token"] as? String)
+            let clientState = try #require((join.object["call_options"] as? [String: Any])?["client_state"] as? String)
+            let simulator = "http://127.0.0.1:\(stack.simulator.port)/telnyx/_sim/webrtc-calls"
+            let connect = try await LiveStack.request(
+                .POST, simulator,
+                json: ["login_token": token, "destination_number": "conference", "client_state": clientState])
+            #expect(connect.status == 201, "browser connect: \(connect.text)")
+            let agentLeg = try #require(connect.object["call_control_id"] as? String)
+            _ = try await waitForStatus(stack, conferenceID, "the agent to join") {
+                Self.joined($0, role: "agent") != nil && $0["status"] as? String == "in-progress"
+            }
+            let before = stack.simulator.requests().count
+
+            // The browser hangs up.
+            let hangup = try await LiveStack.request(
+                .POST, "\(simulator)/\(agentLeg.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? agentLeg)/hangup")
+            #expect(hangup.status == 200, "\(hangup.text)")
+            let status = try await waitForStatus(stack, conferenceID, "the session to end") { status in
+                status["status"] as? String == "completed"
+                    && (status["participants"] as? [[String: Any]] ?? []).allSatisfy { $0["left_at"] != nil }
+            }
+            #expect(status["status"] as? String == "completed")
+            var entry: [String: Any] = [:]
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .seconds(15) {
+                let log = try await stack.send(.GET, "/api/v1/cold-call/calls", key: stack.harness.acmeService)
+                entry = (log.object["calls"] as? [[String: Any]])?.first { $0["call_id"] as? String == callID } ?? [:]
+                if (entry["status"] as? String).flatMap(CallStatus.init(rawValue:))?.isTerminal == true { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect(entry["status"] as? String == "completed", "\(entry)")
+            // Nothing but the provider ended it: Switchboard sent no hang-up and no conference end.
+            let after = stack.simulator.requests().dropFirst(before)
+                .filter { $0.path.contains("/actions/hangup") || $0.path.contains("/actions/end") }
+            #expect(after.isEmpty, "\(after.map { "\($0.method) \($0.path)" })")
+        }
+    }
+
     // MARK: - Two legs answered at once, on two instances
 
     @Test func twoLegsAnsweredAtOnceOnTwoInstancesCreateOneConference() async throws {

@@ -5,11 +5,11 @@ import NIOCore
 import NIOHTTP1
 import PostgresNIO
 import ProviderSimulators
-import Providers
 import TestSupport
 import Testing
 
 @testable import App
+@testable import Providers
 
 /// Webhooks shaped as the providers' published definitions say, through the real routes: nothing
 /// the providers send is refused or dropped without a trace.
@@ -46,47 +46,161 @@ import Testing
         return signingInput + "." + base64URL(Data(mac))
     }
 
+    /// `Tests/Fixtures/Published/<path>` as text.
+    static func fixture(_ path: String) throws -> String {
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        return try String(contentsOf: tests.appendingPathComponent("Fixtures/Published/\(path)"), encoding: .utf8)
+    }
+
+    func strings(_ stack: LiveStack, _ sql: String) async throws -> [String] {
+        let rows = try await stack.harness.postgres.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger)
+        var values: [String] = []
+        for try await value in rows.decode(String?.self) { values.append(value ?? "") }
+        return values
+    }
+
     /// Vonage's webhook reference: input, transfer, record, error and notify events have no `status`.
     /// They are acknowledged (2xx) and stored, never answered 400; a retry of one is not stored twice.
+    /// The transfer event is the simulator's own (a transfer through the Voice API); the simulator
+    /// runs no NCCO, so input, record and error are the reference's examples, signed here.
     @Test func vonageEventsWithoutStatusAreAcknowledgedAndStored() async throws {
-        try await LiveStack.run { stack in
+        try await LiveStack.run(settings: CallScenarioSettings(talkTime: .seconds(60))) { stack in
             try await stack.configure(.vonage)
             let placed = try await stack.send(
                 .POST, "/api/v1/telephony/initiate-call", key: stack.harness.acmeService, json: ["to_number": "+14155550123"])
             let callID = try #require(placed.object["call_id"] as? String)
-            _ = try await stack.waitForEnd(of: callID)
+            func callStatus() async throws -> String? {
+                try await stack.send(.GET, "/api/v1/telephony/calls/\(callID)", key: stack.harness.acmeService)
+                    .object["status"] as? String
+            }
+            var answered = false
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .seconds(15), !answered {
+                answered = try await callStatus() == "in-progress"
+                if !answered { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(answered)
             let genuine = try #require(
                 stack.simulator.webhooks().last { $0.provider == "vonage" && $0.url.hasSuffix("/status") })
             let uuid = try #require(
                 ((try? JSONSerialization.jsonObject(with: Data(genuine.body))) as? [String: Any])?["uuid"] as? String)
-            let secret = try #require(stack.accounts.vonage.first).signatureSecret
-            let bodies = [
-                #"{"dtmf":{"digits":"1234","timed_out":true},"speech":{"results":[]},"from":"15551234567","to":"15557654321","uuid":"\#(uuid)","conversation_uuid":"CON-1","timestamp":"2020-01-01T14:00:00.123Z"}"#,
-                #"{"conversation_uuid_from":"CON-1","conversation_uuid_to":"CON-2","uuid":"\#(uuid)","timestamp":"2020-01-01T14:00:01.000Z"}"#,
-                #"{"start_time":"2020-01-01T12:00:00Z","end_time":"2020-01-01T12:01:00Z","recording_url":"https://api.nexmo.com/v1/files/aaaa","size":12222,"recording_uuid":"aaaa","conversation_uuid":"CON-1","timestamp":"2020-01-01T14:00:02.000Z"}"#,
-                #"{"reason":"Syntax error in NCCO","conversation_uuid":"CON-1","timestamp":"2020-01-01T14:00:03.000Z"}"#,
-            ]
             let before = try await count(stack, "SELECT count(*)::int FROM webhook_events")
-            for text in bodies {
+
+            // Transfer the call through the Voice API: the simulator sends Vonage's status-less transfer event.
+            let account = try #require(stack.accounts.vonage.first)
+            let vonage = VonageProvider(
+                configuration: try VonageConfiguration(document: [
+                    "api_key": .string(account.apiKey), "api_secret": .string(account.apiSecret),
+                    "application_id": .string(account.applicationID), "private_key": .string(stack.vonagePrivateKeyPEM),
+                    "signature_secret": .string(account.signatureSecret),
+                    "from_numbers": .array(account.numbers.prefix(2).map(JSONValue.string)),
+                ]), previous: nil, previousValidUntil: nil, http: ProviderHTTPClient(client: .shared),
+                baseURL: stack.simulator.baseURLs.vonage, restBaseURL: stack.simulator.baseURLs.vonageRest)
+            _ = try await vonage.send(
+                .put, "/v1/calls/\(uuid)",
+                json: ["action": "transfer", "destination": ["type": "ncco", "ncco": [["action": "talk", "text": "moved"]]]],
+                logger: TestDatabase.logger)
+            var transfer: DeliveredWebhook?
+            let waited = ContinuousClock.now
+            while ContinuousClock.now - waited < .seconds(10), transfer == nil {
+                transfer = stack.simulator.webhooks().first { $0.provider == "vonage" && $0.bodyText.contains("conversation_uuid_from") }
+                if transfer == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let delivered = try #require(transfer, "the simulator sent no transfer event")
+            #expect(delivered.responseStatus.map { (200..<300).contains($0) } == true, "\(String(describing: delivered.responseStatus))")
+            #expect(delivered.url == genuine.url)
+            // The provider's retry of the same event is acknowledged and not stored again.
+            #expect(
+                try await post(delivered.url, headers: delivered.headers.map { ($0.key, $0.value) }, body: delivered.body) / 100 == 2)
+
+            let secret = account.signatureSecret
+            let examples = try ["vonage/event.input.json", "vonage/event.recording.json", "vonage/event.error.json"].map {
+                try Self.fixture($0).replacingOccurrences(of: "aaaaaaaa-bbbb-cccc-dddd-0123456789ab", with: uuid)
+            }
+            for text in examples {
                 let body = Array(text.utf8)
                 let headers = [
                     ("Content-Type", "application/json"),
                     ("Authorization", "Bearer " + Self.vonageToken(body: body, secret: secret)),
                 ]
                 #expect(try await post(genuine.url, headers: headers, body: body) / 100 == 2, "\(text)")
-                // The provider's retry of the same event is acknowledged and not stored again.
                 #expect(try await post(genuine.url, headers: headers, body: body) / 100 == 2)
             }
-            #expect(try await count(stack, "SELECT count(*)::int FROM webhook_events") == before + bodies.count)
-            let kinds = try await stack.harness.postgres.query(
-                "SELECT raw_status FROM webhook_events WHERE provider = 'vonage' ORDER BY received_at, event_key",
-                logger: TestDatabase.logger)
-            var raw: [String] = []
-            for try await value in kinds.decode(String?.self) { raw.append(value ?? "") }
-            #expect(Array(raw.suffix(4)) == ["input", "transfer", "record", "error"])
+            #expect(try await count(stack, "SELECT count(*)::int FROM webhook_events") == before + 1 + examples.count)
+            let raw = try await strings(
+                stack, "SELECT raw_status FROM webhook_events WHERE provider = 'vonage' ORDER BY received_at, event_key")
+            #expect(Array(raw.suffix(4)) == ["transfer", "input", "record", "error"])
             // The call's own state is untouched by them.
-            let call = try await stack.send(.GET, "/api/v1/telephony/calls/\(callID)", key: stack.harness.acmeService)
-            #expect(call.object["status"] as? String == "completed")
+            #expect(try await callStatus() == "in-progress")
+        }
+    }
+
+    /// A signed Telnyx event to one of Switchboard's Telnyx webhook routes.
+    func postTelnyx(_ stack: LiveStack, _ text: String, route: String) async throws -> Int {
+        let account = try #require(stack.accounts.telnyx.first)
+        let body = Array(text.utf8)
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let signature = try account.webhookSigningKey.signature(for: Array("\(timestamp)|".utf8) + body)
+        let url = "\(stack.baseURL)/api/v1/telephony/webhooks/telnyx/\(stack.harness.acme.id.uuidString.lowercased())/\(route)"
+        let headers = [
+            ("Content-Type", "application/json"), ("telnyx-timestamp", timestamp),
+            ("telnyx-signature-ed25519", Data(signature).base64EncodedString()),
+        ]
+        return try await post(url, headers: headers, body: body)
+    }
+
+    /// telnyx-python's `call.recording.saved` (no `call_control_id`), with `client_state` null.
+    static func telnyxRecordingSaved(eventID: String, legID: String, connectionID: String, url: String) -> String {
+        #"""
+        {"data":{"record_type":"event","event_type":"call.recording.saved","id":"\#(eventID)","occurred_at":"2018-02-02T22:25:27.521992Z","payload":{"call_leg_id":"\#(legID)","call_session_id":"\#(UUID().uuidString.lowercased())","channels":"single","client_state":null,"connection_id":"\#(connectionID)","public_recording_urls":{"mp3":null,"wav":null},"recording_ended_at":"2018-02-02T22:25:26.913507Z","recording_started_at":"2018-02-02T22:20:27.521992Z","recording_urls":{"mp3":"\#(url)","wav":null}}},"meta":{"attempt":1,"delivered_to":"x"}}
+        """#
+    }
+
+    /// A recording that names only the leg (`call_leg_id`, no client state, no call control id)
+    /// attaches to the call whose events reported that leg.
+    @Test func aTelnyxRecordingMatchedByItsLegAloneAttaches() async throws {
+        try await LiveStack.run { stack in
+            try await stack.configure(.telnyx)
+            let placed = try await stack.send(
+                .POST, "/api/v1/telephony/initiate-call", key: stack.harness.acmeService, json: ["to_number": "+14155550123"])
+            let callID = try #require(placed.object["call_id"] as? String)
+            _ = try await stack.waitForEnd(of: callID)
+            let legs = try await strings(stack, "SELECT provider_leg_id FROM calls WHERE id = '\(callID)'")
+            let leg = try #require(legs.first.flatMap { $0.isEmpty ? nil : $0 }, "the simulator's events named no leg")
+            let account = try #require(stack.accounts.telnyx.first)
+            let eventID = UUID().uuidString.lowercased()
+            let text = Self.telnyxRecordingSaved(
+                eventID: eventID, legID: leg, connectionID: account.connectionIDs[0], url: "https://example.com/leg.mp3")
+            #expect(try await postTelnyx(stack, text, route: "cold-call/events") / 100 == 2)
+            #expect(
+                try await strings(stack, "SELECT recording_url FROM calls WHERE id = '\(callID)'") == ["https://example.com/leg.mp3"])
+            #expect(!stack.logs.all.contains { $0.contains("recording event matches no call") })
+        }
+    }
+
+    /// The ordinary status route stores a Telnyx event without `call_control_id` (telnyx-python's
+    /// `call.recording.saved`) instead of answering 400; a retry is not stored twice.
+    @Test func aTelnyxEventWithoutCallControlIDIsStoredOnTheStatusRoute() async throws {
+        try await LiveStack.run { stack in
+            try await stack.configure(.telnyx)
+            let account = try #require(stack.accounts.telnyx.first)
+            let eventID = UUID().uuidString.lowercased()
+            let text = Self.telnyxRecordingSaved(
+                eventID: eventID, legID: UUID().uuidString.lowercased(), connectionID: account.connectionIDs[0],
+                url: "https://example.com/r.mp3")
+            #expect(try await postTelnyx(stack, text, route: "status") == 204)
+            #expect(try await postTelnyx(stack, text, route: "status") == 204)
+            #expect(
+                try await strings(stack, "SELECT raw_status FROM webhook_events WHERE event_key = '\(eventID)'")
+                    == ["call.recording.saved"])
+            // A call event without it on the cold-call route is stored too (it used to be skipped unseen).
+            let hangupID = UUID().uuidString.lowercased()
+            let hangup = #"""
+                {"data":{"record_type":"event","event_type":"call.hangup","id":"\#(hangupID)","occurred_at":"2018-02-02T22:25:27.521992Z","payload":{"call_leg_id":"\#(UUID().uuidString.lowercased())","call_session_id":"\#(UUID().uuidString.lowercased())","client_state":null,"connection_id":"\#(account.connectionIDs[0])","hangup_cause":"normal_clearing","hangup_source":"caller","sip_hangup_cause":"16"}}}
+                """#
+            #expect(try await postTelnyx(stack, hangup, route: "cold-call/events") / 100 == 2)
+            #expect(
+                try await strings(stack, "SELECT raw_status FROM webhook_events WHERE event_key = '\(hangupID)'").count == 1)
         }
     }
 

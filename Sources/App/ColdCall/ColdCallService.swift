@@ -223,7 +223,14 @@ struct ColdCallService: Sendable {
 
         switch event.kind {
         case .recordingCompleted:
-            guard let recording = event.recording else { return }
+            guard let recording = event.recording else {
+                // A provider client that reports a recording without one: say so rather than drop it unseen.
+                logger.warning(
+                    "recording event without a recording; ignored",
+                    metadata: ["provider": "\(name)", "event_key": "\(event.eventKey)"])
+                metrics?.webhookEventUnmatched(provider: provider.name, kind: "recording")
+                return
+            }
             // Twilio names the call; Telnyx's call.recording.saved names only the leg (call_leg_id)
             // and carries the contact leg's signed client state.
             let outcome = try await conferences.recordRecording(
@@ -270,14 +277,28 @@ struct ColdCallService: Sendable {
                 logger.warning("inbound leg without a valid conference token; hanging up")
                 try? await provider.hangUp(providerCallID: callID, logger: logger)
             }
-            if let status = try? provider.parseStatusCallback(webhook) {
+            let status: CallStatusEvent
+            do {
+                status = try provider.parseStatusCallback(webhook)
+            } catch {
+                // Never dropped silently: kept as an unread event, logged and counted.
+                logger.warning(
+                    "call event has no readable status; stored in webhook_events only",
+                    metadata: ["provider": "\(name)", "event_key": "\(event.eventKey)", "error": "\(error)"])
+                metrics?.webhookEventUnmatched(provider: provider.name, kind: "call_status")
                 _ = try await calls.record(
                     RecordedEvent(
-                        provider: name, eventKey: status.eventKey, kind: "status", providerCallID: status.providerCallID,
-                        status: status.status?.rawValue, rawStatus: status.rawStatus,
-                        durationSeconds: status.durationSeconds, payload: payload, providerLegID: status.providerLegID),
+                        provider: name, eventKey: event.eventKey, kind: "other", providerCallID: event.providerCallID,
+                        status: nil, rawStatus: "\(event.kind)", durationSeconds: nil, payload: payload),
                     organizationID: organizationID, logger: logger)
+                return
             }
+            _ = try await calls.record(
+                RecordedEvent(
+                    provider: name, eventKey: status.eventKey, kind: "status", providerCallID: status.providerCallID,
+                    status: status.status?.rawValue, rawStatus: status.rawStatus,
+                    durationSeconds: status.durationSeconds, payload: payload, providerLegID: status.providerLegID),
+                organizationID: organizationID, logger: logger)
         case .other(let type):
             _ = try await calls.record(
                 RecordedEvent(
