@@ -35,7 +35,7 @@ struct AppDependencies: Sendable {
         keys = APIKeyStore(client: postgres)
         configurations = ConfigurationStore(client: postgres, sealer: sealer)
         audit = AuditStore(client: postgres)
-        calls = CallStore(client: postgres)
+        calls = CallStore(client: postgres, providerTimeout: configuration.providerTimeout)
         contacts = ContactStore(client: postgres)
         conferences = ConferenceStore(client: postgres)
         conferenceTokens = ConferenceTokenSigner(key: sealer.keyring.derivedKey(purpose: "conference-token/v1"))
@@ -112,6 +112,17 @@ func buildApplication(
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
-        services: [postgres, HTTPClientService(client: httpClient), dependencies.changeFeed(logger: logger), purge],
+        services: [
+            postgres, HTTPClientService(client: httpClient), dependencies.changeFeed(logger: logger), purge,
+            jobs.periodic("sweep-initiating-calls", every: .seconds(30)) { try await sweeper.sweep() },
+            jobs.periodic("webhook-event-retention", every: .seconds(600)) {
+                let deleted = try await retention.deleteExpired(
+                    olderThanDays: configuration.webhookRetentionDays, logger: logger)
+                if deleted > 0 { logger.info("deleted expired webhook events", metadata: ["count": "\(deleted)"]) }
+            },
+        ],
         logger: logger)
 }
+    let jobs = BackgroundJobs(lock: BackgroundJobLock(client: postgres), logger: logger)
+    let sweeper = InitiatingCallSweeper(calls: dependencies.calls, logger: logger)
+    let retention = WebhookEventRetention(client: postgres)

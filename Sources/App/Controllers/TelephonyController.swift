@@ -122,10 +122,10 @@ struct TelephonyController {
                 provider: provider.name.rawValue, fromNumber: from, toNumber: to, workflowID: body.workflowID,
                 workflowRunID: body.workflowRunID, idempotencyKey: idempotencyKey,
                 requestHash: Self.fingerprint([to, from, provider.name.rawValue, body.workflowID ?? "", body.workflowRunID ?? ""]),
-                createdBy: context.apiKey?.id)
+                createdBy: context.apiKey?.id, limits: limits)
             let call: Call
             switch try await calls.begin(organizationID: organizationID, call: new, logger: context.logger) {
-            case .replay(let earlier) where earlier.rawStatus == "unconfirmed":
+            case .replay(let earlier) where earlier.rawStatus == CallRowState.unconfirmed.rawValue:
                 throw APIError(
                     status: .badGateway, code: "provider_unconfirmed",
                     message: "the provider did not confirm the call made with this Idempotency-Key (call \(earlier.id.lowercasedString)); check it at the provider before retrying with a new key")
@@ -216,7 +216,7 @@ struct TelephonyController {
     func call(_ context: AppRequestContext, _ organizationID: UUID) async throws -> Call {
         guard let id = UUID(uuidString: try context.pathParameter("id")),
             let call = try await calls.get(organizationID: organizationID, id: id, logger: context.logger),
-            call.status != "initiating"
+            call.status != CallRowState.initiating.rawValue
         else {
             throw APIError.notFound("call_not_found", "no such call in this organization")
         }
