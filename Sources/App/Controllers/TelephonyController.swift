@@ -11,6 +11,8 @@ struct TelephonyController {
     let calls: CallStore
     let factory: ProviderFactory
     let settings: TelephonySettings
+    /// The organization's CALL_POLICY: allowed destinations and call rates.
+    let callPolicy: CallPolicyGate
 
     struct InitiateRequest: StrictRequestBody {
         static let fields: Set<String> = ["to_number", "from_number", "provider", "workflow_id", "workflow_run_id"]
@@ -118,6 +120,8 @@ struct TelephonyController {
                 throw APIError.badRequest(
                     "invalid_field", "'from_number' must be one of the organization's \(provider.name.rawValue) numbers")
             }
+            let limits = try await callPolicy.limits(
+                organizationID: organizationID, destination: to, ownNumbers: provider.configuredNumbers, logger: context.logger)
             let new = NewCall(
                 provider: provider.name.rawValue, fromNumber: from, toNumber: to, workflowID: body.workflowID,
                 workflowRunID: body.workflowRunID, idempotencyKey: idempotencyKey,
