@@ -25,6 +25,8 @@ struct AppDependencies: Sendable {
     let metrics: AppMetrics
     /// Bounds the requests' database steps and fails fast while PostgreSQL is away.
     let database = DatabaseAvailability()
+    /// Refuses addresses that keep failing authentication (bad API keys, refused webhook signatures).
+    var authenticationFailures: AuthenticationFailureLimiter
 
     init(
         postgres: PostgresClient, sealer: SecretSealer, httpClient: HTTPClient, configuration: AppConfiguration,
@@ -35,7 +37,7 @@ struct AppDependencies: Sendable {
         keys = APIKeyStore(client: postgres)
         configurations = ConfigurationStore(client: postgres, sealer: sealer)
         audit = AuditStore(client: postgres)
-        calls = CallStore(client: postgres)
+        calls = CallStore(client: postgres, providerTimeout: configuration.providerTimeout)
         contacts = ContactStore(client: postgres)
         conferences = ConferenceStore(client: postgres)
         conferenceTokens = ConferenceTokenSigner(key: sealer.keyring.derivedKey(purpose: "conference-token/v1"))
@@ -52,13 +54,18 @@ struct AppDependencies: Sendable {
             publicURL: configuration.publicURL, mediaStreamURL: configuration.mediaStreamURL,
             streamTokens: StreamToken(key: sealer.keyring.derivedKey(purpose: "stream-token/v1")))
         self.now = now
+        authenticationFailures = AuthenticationFailureLimiter(
+            limit: configuration.authenticationFailuresPerMinute, window: .seconds(60))
     }
+
+    /// The organization's CALL_POLICY, for every route that places calls.
+    var callPolicy: CallPolicyGate { CallPolicyGate(configurations: configurations) }
 
     /// The cold-call workflow the API and the webhooks share.
     var coldCalls: ColdCallService {
         ColdCallService(
             conferences: conferences, calls: calls, factory: factory, settings: telephony, tokens: conferenceTokens, now: now,
-            metrics: metrics)
+            metrics: metrics, callPolicy: callPolicy)
     }
 
     /// The service that drops cached provider configurations when any instance writes one.
@@ -75,6 +82,7 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     router.add(middleware: MetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: RequestMiddleware())
     router.add(middleware: LegacyTwilioRedirectMiddleware())
+    router.add(middleware: AuthenticationFailureMiddleware(limiter: dependencies.authenticationFailures))
     HealthController(postgres: dependencies.postgres, database: dependencies.database).addRoutes(to: router)
     MetricsController(metrics: dependencies.metrics).addRoutes(to: router)
     OpenAPIController().addRoutes(to: router)
@@ -90,8 +98,10 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     ConfigurationController(
         organizations: dependencies.organizations, configurations: dependencies.configurations, factory: dependencies.factory
     ).addRoutes(to: api)
-    TelephonyController(calls: dependencies.calls, factory: dependencies.factory, settings: dependencies.telephony)
-        .addRoutes(to: api)
+    TelephonyController(
+        calls: dependencies.calls, factory: dependencies.factory, settings: dependencies.telephony,
+        callPolicy: dependencies.callPolicy
+    ).addRoutes(to: api)
     AuditController(organizations: dependencies.organizations, audit: dependencies.audit).addRoutes(to: api)
     ContactController(contacts: dependencies.contacts).addRoutes(to: api)
     ColdCallController(service: dependencies.coldCalls, contacts: dependencies.contacts).addRoutes(to: api)
@@ -109,9 +119,20 @@ func buildApplication(
         let purged = try await dependencies.configurations.purgeExpiredPreviousSecrets(logger: logger)
         if purged > 0 { logger.info("erased expired previous secrets", metadata: ["count": "\(purged)"]) }
     }
+    let jobs = BackgroundJobs(lock: BackgroundJobLock(client: postgres), logger: logger)
+    let sweeper = InitiatingCallSweeper(calls: dependencies.calls, logger: logger)
+    let retention = WebhookEventRetention(client: postgres)
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
-        services: [postgres, HTTPClientService(client: httpClient), dependencies.changeFeed(logger: logger), purge],
+        services: [
+            postgres, HTTPClientService(client: httpClient), dependencies.changeFeed(logger: logger), purge,
+            jobs.periodic("sweep-initiating-calls", every: .seconds(30)) { try await sweeper.sweep() },
+            jobs.periodic("webhook-event-retention", every: .seconds(600)) {
+                let deleted = try await retention.deleteExpired(
+                    olderThanDays: configuration.webhookRetentionDays, logger: logger)
+                if deleted > 0 { logger.info("deleted expired webhook events", metadata: ["count": "\(deleted)"]) }
+            },
+        ],
         logger: logger)
 }

@@ -55,4 +55,15 @@ extension ConfigurationSchema {
             Field("provider", rule: .providerName)
         ]
     )
+
+    /// `CALL_POLICY`: where the organization's calls may go and how many it may place; every field
+    /// is optional and falls back to its default (see `CallPolicyDocument`).
+    static let callPolicy = ConfigurationSchema(
+        key: .callPolicy,
+        fields: [
+            Field("allowed_destination_prefixes", required: false, rule: .destinationPrefixes),
+            Field("max_calls_per_minute", required: false, rule: .integer(1...100_000)),
+            Field("max_concurrent_calls", required: false, rule: .integer(1...100_000)),
+        ]
+    )
 }

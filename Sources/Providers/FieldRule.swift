@@ -194,6 +194,54 @@ extension FieldRule {
         return problems.isEmpty ? .accepted(.array(numbers)) : .rejected(problems)
     }
 
+    /// A whole number in `range` (JSON has one number type: 3.0 is 3, 3.5 is not whole).
+    static func integer(_ range: ClosedRange<Int>) -> FieldRule {
+        FieldRule { value, field in
+            guard case .number(let number) = value, number.rounded() == number,
+                Double(range.lowerBound) <= number, number <= Double(range.upperBound)
+            else {
+                return .rejected([FieldError(field: field, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")])
+            }
+            return .accepted(.number(number))
+        }
+    }
+
+    /// The most destination prefixes a call policy may list.
+    static let maximumPrefixCount = 300
+
+    /// A non-empty array of distinct E.164 prefixes (`+`, a non-zero digit, up to 14 more digits).
+    static let destinationPrefixes = FieldRule { value, field in
+        guard case .array(let items) = value, !items.isEmpty, items.count <= maximumPrefixCount else {
+            return .rejected([
+                FieldError(field: field, problem: "must be an array of 1 to \(maximumPrefixCount) prefixes such as \"+1\" or \"+4420\"")
+            ])
+        }
+        var problems: [FieldError] = []
+        var prefixes: [JSONValue] = []
+        var seen: Set<String> = []
+        for (index, item) in items.enumerated() {
+            let itemField = "\(field)[\(index)]"
+            guard case .string(let raw) = item else {
+                problems.append(FieldError(field: itemField, problem: "must be a string"))
+                continue
+            }
+            let prefix = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let bytes = Array(prefix.utf8)
+            guard (2...16).contains(bytes.count), bytes[0] == UInt8(ascii: "+"), bytes[1] != UInt8(ascii: "0"),
+                bytes.dropFirst().allSatisfy(\.isASCIIDigit)
+            else {
+                problems.append(FieldError(field: itemField, problem: "must be + followed by 1 to 15 digits, such as +1 or +4420"))
+                continue
+            }
+            guard seen.insert(prefix).inserted else {
+                problems.append(FieldError(field: itemField, problem: "is listed twice"))
+                continue
+            }
+            prefixes.append(.string(prefix))
+        }
+        return problems.isEmpty ? .accepted(.array(prefixes)) : .rejected(problems)
+    }
+
     /// Whether `number` matches `^\+[1-9][0-9]{6,14}$`.
     static func isE164PhoneNumber(_ number: String) -> Bool {
         let bytes = Array(number.utf8)

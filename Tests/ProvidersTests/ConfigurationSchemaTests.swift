@@ -29,6 +29,7 @@ import Testing
         #expect(ConfigurationSchema.forKey(.vonage).secretFieldNames == ["api_secret", "private_key", "signature_secret"])
         #expect(ConfigurationSchema.forKey(.plivo).secretFieldNames == ["auth_token"])
         #expect(ConfigurationSchema.forKey(.telephonyProvider).secretFieldNames.isEmpty)
+        #expect(ConfigurationSchema.forKey(.callPolicy).secretFieldNames.isEmpty)
     }
 
     @Test func reportsAnUnknownField() {

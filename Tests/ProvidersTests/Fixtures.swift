@@ -94,6 +94,11 @@ enum Fixtures {
         ["provider": "telnyx"]
     }
 
+    /// A valid `CALL_POLICY`.
+    static var callPolicyDocument: [String: JSONValue] {
+        ["allowed_destination_prefixes": ["+1", "+4420"], "max_calls_per_minute": 30, "max_concurrent_calls": 5]
+    }
+
     /// A valid document for `key`.
     static func validDocument(for key: ConfigurationKey) throws -> [String: JSONValue] {
         switch key {
@@ -102,6 +107,7 @@ enum Fixtures {
         case .vonage: try vonageDocument()
         case .plivo: plivoDocument
         case .telephonyProvider: telephonyProviderDocument
+        case .callPolicy: callPolicyDocument
         }
     }
 }

@@ -16,6 +16,8 @@ struct ColdCallService: Sendable {
     let now: @Sendable () -> Date
     /// Counts provider events that could not be applied (stored, logged, never dropped silently).
     var metrics: AppMetrics? = nil
+    /// The organization's CALL_POLICY for the contact's call; nil applies none.
+    var callPolicy: CallPolicyGate? = nil
 
     // MARK: - Addresses
 
@@ -60,6 +62,8 @@ struct ColdCallService: Sendable {
         organizationID: UUID, provider: any ConferenceProvider, to: String, from: String, contact: Contact?,
         idempotencyKey: String?, requestHash: String, createdBy: UUID?, logger: Logger
     ) async throws -> (Conference, Call, replayed: Bool) {
+        let limits = try await callPolicy?.limits(
+            organizationID: organizationID, destination: to, ownNumbers: provider.configuredNumbers, logger: logger)
         let conference = try await conferences.create(
             organizationID: organizationID,
             NewConference(
@@ -68,7 +72,8 @@ struct ColdCallService: Sendable {
             logger: logger)
         let new = NewCall(
             provider: provider.name.rawValue, fromNumber: from, toNumber: to, workflowID: nil, workflowRunID: nil,
-            idempotencyKey: idempotencyKey, requestHash: requestHash, createdBy: createdBy, conferenceID: conference.id)
+            idempotencyKey: idempotencyKey, requestHash: requestHash, createdBy: createdBy, conferenceID: conference.id,
+            limits: limits)
         let call: Call
         do {
             switch try await calls.begin(organizationID: organizationID, call: new, logger: logger) {

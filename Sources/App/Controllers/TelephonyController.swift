@@ -11,6 +11,8 @@ struct TelephonyController {
     let calls: CallStore
     let factory: ProviderFactory
     let settings: TelephonySettings
+    /// The organization's CALL_POLICY: allowed destinations and call rates.
+    let callPolicy: CallPolicyGate
 
     struct InitiateRequest: StrictRequestBody {
         static let fields: Set<String> = ["to_number", "from_number", "provider", "workflow_id", "workflow_run_id"]
@@ -118,14 +120,16 @@ struct TelephonyController {
                 throw APIError.badRequest(
                     "invalid_field", "'from_number' must be one of the organization's \(provider.name.rawValue) numbers")
             }
+            let limits = try await callPolicy.limits(
+                organizationID: organizationID, destination: to, ownNumbers: provider.configuredNumbers, logger: context.logger)
             let new = NewCall(
                 provider: provider.name.rawValue, fromNumber: from, toNumber: to, workflowID: body.workflowID,
                 workflowRunID: body.workflowRunID, idempotencyKey: idempotencyKey,
                 requestHash: Self.fingerprint([to, from, provider.name.rawValue, body.workflowID ?? "", body.workflowRunID ?? ""]),
-                createdBy: context.apiKey?.id)
+                createdBy: context.apiKey?.id, limits: limits)
             let call: Call
             switch try await calls.begin(organizationID: organizationID, call: new, logger: context.logger) {
-            case .replay(let earlier) where earlier.rawStatus == "unconfirmed":
+            case .replay(let earlier) where earlier.rawStatus == CallRowState.unconfirmed.rawValue:
                 throw APIError(
                     status: .badGateway, code: "provider_unconfirmed",
                     message: "the provider did not confirm the call made with this Idempotency-Key (call \(earlier.id.lowercasedString)); check it at the provider before retrying with a new key")
@@ -216,7 +220,7 @@ struct TelephonyController {
     func call(_ context: AppRequestContext, _ organizationID: UUID) async throws -> Call {
         guard let id = UUID(uuidString: try context.pathParameter("id")),
             let call = try await calls.get(organizationID: organizationID, id: id, logger: context.logger),
-            call.status != "initiating"
+            call.status != CallRowState.initiating.rawValue
         else {
             throw APIError.notFound("call_not_found", "no such call in this organization")
         }

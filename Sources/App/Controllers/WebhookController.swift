@@ -117,7 +117,8 @@ struct WebhookController {
             try provider.verifyWebhook(webhook, now: now())
         } catch {
             metrics?.webhookVerificationFailed(provider: name, error: error)
-            context.logger.warning(
+            // Warned about once a second per reason by AuthenticationFailureMiddleware; this line is per request.
+            context.logger.debug(
                 "webhook refused", metadata: ["provider": "\(name.rawValue)", "reason": "\(error)"])
             if case .missingSignature = error {
                 throw APIError(status: .unauthorized, code: "missing_signature", message: error.description)

@@ -10,9 +10,12 @@ struct AppRequestContext: RequestContext {
     var apiKey: AuthenticatedKey?
     /// The id echoed in `X-Request-ID` and attached to every log line of the request.
     var requestID: String = ""
+    /// The peer's IP address (the connection's, never a forwarded header); nil when unknown.
+    let sourceAddress: String?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        sourceAddress = source.channel.remoteAddress?.ipAddress
     }
 
     var requestDecoder: JSONDecoder { JSONCoding.decoder }

@@ -68,6 +68,7 @@ struct RequestMiddleware: RouterMiddleware {
             case .versionMismatch:
                 return APIError(status: .preconditionFailed, code: "version_mismatch", message: error.description)
             case .conflict: return .conflict("conflict", error.description)
+            case .rateLimited(_, let seconds): return .rateLimited(error.description, retryAfterSeconds: seconds)
             }
         case let error as ConfigurationValidationError:
             return .unprocessable("invalid_configuration", "the document is invalid: fix each listed field", fields: error.errors)
@@ -124,6 +125,13 @@ struct RequestMiddleware: RouterMiddleware {
 }
 
 extension APIError {
+    /// 429 `rate_limited`, with `Retry-After` in whole seconds.
+    static func rateLimited(_ message: String, retryAfterSeconds: Int) -> APIError {
+        APIError(
+            status: .tooManyRequests, code: "rate_limited", message: message,
+            headers: [.retryAfter: String(max(1, retryAfterSeconds))])
+    }
+
     static let payloadTooLarge = APIError(
         status: .contentTooLarge, code: "payload_too_large",
         message: "request bodies are limited to \(RequestLimits.maxBodySize) bytes")

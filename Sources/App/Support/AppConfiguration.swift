@@ -36,6 +36,11 @@ struct AppConfiguration: Sendable {
     var endpoints = ProviderEndpoints()
     /// Deadline of every outbound provider request.
     var providerTimeout: Duration = .seconds(10)
+    /// Days stored provider webhooks are kept before the retention job deletes them.
+    var webhookRetentionDays = 30
+    /// Failed authentications (bad API keys, refused webhook signatures) one address may have in a
+    /// minute before it is refused with 429 until the minute ends.
+    var authenticationFailuresPerMinute = 120
     /// OSS mode: providers configured through the environment.
     var environmentProviders = OrganizationTelephonyConfiguration()
     /// Which organizations may use them (`TELEPHONY_ENVIRONMENT_ORGANIZATIONS`).
@@ -124,6 +129,20 @@ struct AppConfiguration: Sendable {
                 configuration.providerTimeout = .milliseconds(milliseconds)
             } else {
                 problems.append("SWITCHBOARD_PROVIDER_TIMEOUT_MS must be 100 to 120000")
+            }
+        }
+        if let raw = environment["SWITCHBOARD_WEBHOOK_RETENTION_DAYS"] {
+            if let days = Int(raw), (1...3650).contains(days) {
+                configuration.webhookRetentionDays = days
+            } else {
+                problems.append("SWITCHBOARD_WEBHOOK_RETENTION_DAYS must be a whole number of days from 1 to 3650")
+            }
+        }
+        if let raw = environment["SWITCHBOARD_AUTH_FAILURES_PER_MINUTE"] {
+            if let count = Int(raw), (1...1_000_000).contains(count) {
+                configuration.authenticationFailuresPerMinute = count
+            } else {
+                problems.append("SWITCHBOARD_AUTH_FAILURES_PER_MINUTE must be a whole number from 1 to 1000000")
             }
         }
         do {

@@ -8,6 +8,8 @@ public enum PersistenceError: Error, Equatable, CustomStringConvertible {
     case versionMismatch(expected: Int64, actual: Int64?)
     /// Two writers raced; the caller may retry.
     case conflict(String)
+    /// A limit counted in the database was reached; the caller may retry after the given seconds.
+    case rateLimited(String, retryAfterSeconds: Int)
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum PersistenceError: Error, Equatable, CustomStringConvertible {
                 "version \(expected) does not exist; the document is not stored"
             }
         case .conflict(let what): what
+        case .rateLimited(let what, _): what
         }
     }
 }

@@ -34,11 +34,15 @@ public struct NewCall: Sendable {
     public var createdBy: UUID?
     /// The cold-call session this call is the contact's leg of.
     public var conferenceID: UUID?
+    /// The organization's call limits, checked with the insert (nil: none).
+    public var limits: CallLimits?
 
     public init(
         provider: String, fromNumber: String, toNumber: String, workflowID: String?, workflowRunID: String?,
-        idempotencyKey: String?, requestHash: String, createdBy: UUID?, conferenceID: UUID? = nil
+        idempotencyKey: String?, requestHash: String, createdBy: UUID?, conferenceID: UUID? = nil,
+        limits: CallLimits? = nil
     ) {
+        self.limits = limits
         self.conferenceID = conferenceID
         self.provider = provider
         self.fromNumber = fromNumber
@@ -48,6 +52,23 @@ public struct NewCall: Sendable {
         self.idempotencyKey = idempotencyKey
         self.requestHash = requestHash
         self.createdBy = createdBy
+    }
+}
+
+/// How many calls an organization may start: checked and counted in PostgreSQL with the new
+/// call's row, under a per-organization lock, so the limits hold across instances.
+public struct CallLimits: Sendable, Equatable {
+    /// Calls started in any 60 seconds.
+    public var perMinute: Int
+    /// Calls not yet ended (`initiating` included), among those started in the last `liveWindow`.
+    public var concurrent: Int
+
+    /// A call with no terminal status after this long lost its last webhook; it stops counting.
+    public static let liveWindowSeconds = 4 * 3600
+
+    public init(perMinute: Int, concurrent: Int) {
+        self.perMinute = perMinute
+        self.concurrent = concurrent
     }
 }
 

@@ -21,12 +21,25 @@ public struct CallStore: Sendable {
     }
 
     let client: PostgresClient
+    /// An `initiating` row older than this was interrupted: the provider's deadline plus
+    /// `staleMargin` has passed, so no request can still be waiting to record its answer.
+    public let staleInitiatingAfter: Duration
 
-    /// An `initiating` row older than this was interrupted (well past any provider deadline).
-    static let staleAfterSeconds = 120
+    /// Added to the provider deadline: the database steps around the provider request (taking a
+    /// pooled connection, `markPlaced`'s lock) wait up to seconds each under load.
+    public static let staleMargin: Duration = .seconds(60)
 
-    public init(client: PostgresClient) {
+    /// `providerTimeout` is the deadline of every provider request (`SWITCHBOARD_PROVIDER_TIMEOUT_MS`);
+    /// the default is its largest allowed value, so a store built without it never sweeps early.
+    public init(client: PostgresClient, providerTimeout: Duration = .seconds(120)) {
         self.client = client
+        staleInitiatingAfter = providerTimeout + Self.staleMargin
+    }
+
+    /// `staleInitiatingAfter` in whole seconds, rounded up.
+    var staleAfterSeconds: Int {
+        let (seconds, attoseconds) = staleInitiatingAfter.components
+        return Int(seconds) + (attoseconds > 0 ? 1 : 0)
     }
 
     /// Serializes work on one provider call across transactions, so an event recorded while the
@@ -57,21 +70,31 @@ public struct CallStore: Sendable {
 
     /// Records a call as `initiating` before the provider is asked, or finds the earlier call of
     /// the same Idempotency-Key (`.conflict` when that key came with a different request).
+    ///
+    /// With `new.limits`, a new call is admitted only within them (`.rateLimited` otherwise); a
+    /// replay of an earlier call is never refused for them.
     public func begin(organizationID: UUID, call new: NewCall, logger: Logger) async throws -> Begin {
         let id = UUID()
-        for try await row in try await client.execute(
-            HotPathStatements.BeginCall(organizationID: organizationID, id: id, call: new), logger: logger)
-        {
-            return .started(Self.makeCall(row))
+        if let limits = new.limits {
+            if let started = try await beginWithin(limits, organizationID: organizationID, id: id, call: new, logger: logger) {
+                return .started(started)
+            }
+        } else {
+            for try await row in try await client.execute(
+                HotPathStatements.BeginCall(organizationID: organizationID, id: id, call: new), logger: logger)
+            {
+                return .started(Self.makeCall(row))
+            }
         }
         // An attempt that never finished (the process died between asking the provider and
         // recording its answer) must not hold its key forever: after the provider's deadline it
         // counts as unconfirmed.
         try await client.query(
             """
-            UPDATE calls SET status = 'failed', raw_status = 'unconfirmed', updated_at = now()
+            UPDATE calls SET status = 'failed', raw_status = \(CallRowState.unconfirmed.rawValue), updated_at = now()
             WHERE organization_id = \(organizationID) AND idempotency_key = \(new.idempotencyKey)
-              AND status = 'initiating' AND created_at < now() - make_interval(secs => \(Self.staleAfterSeconds))
+              AND status = \(CallRowState.initiating.rawValue)
+              AND created_at < now() - make_interval(secs => \(staleAfterSeconds))
             """, logger: logger)
         let again = try await client.query(
             """
@@ -95,14 +118,65 @@ public struct CallStore: Sendable {
         else {
             throw PersistenceError.conflict("the earlier request with this Idempotency-Key failed; retry")
         }
-        if call.status == "initiating" {
+        if call.status == CallRowState.initiating.rawValue {
             throw PersistenceError.conflict("the request with this Idempotency-Key is still in progress; retry shortly")
         }
         return .replay(call)
     }
 
+    /// Inserts the call if the organization is within `limits`; nil when its Idempotency-Key is
+    /// taken (the caller replays). One transaction under the organization's call-limit lock: two
+    /// instances counting at once would both see room for the last call.
+    func beginWithin(_ limits: CallLimits, organizationID: UUID, id: UUID, call new: NewCall, logger: Logger)
+        async throws -> Call?
+    {
+        try await client.inTransaction(logger: logger) { connection -> Call? in
+            let lock = "call-limits|\(organizationID.uuidString.lowercased())"
+            for try await _ in try await connection.execute(HotPathStatements.ProviderCallLock(name: lock), logger: logger) {}
+            let rows = try await connection.query(
+                """
+                SELECT
+                    EXISTS (SELECT 1 FROM calls WHERE organization_id = \(organizationID)
+                            AND idempotency_key = \(new.idempotencyKey)),
+                    (SELECT count(*) FROM calls WHERE organization_id = \(organizationID)
+                            AND created_at > clock_timestamp() - interval '60 seconds'),
+                    (SELECT ceil(extract(epoch FROM min(created_at) + interval '60 seconds' - clock_timestamp()))::int8
+                       FROM calls WHERE organization_id = \(organizationID)
+                            AND created_at > clock_timestamp() - interval '60 seconds'),
+                    (SELECT count(*) FROM calls WHERE organization_id = \(organizationID)
+                            AND switchboard_call_status_rank(status) < 4
+                            AND created_at > clock_timestamp() - make_interval(secs => \(CallLimits.liveWindowSeconds)))
+                """, logger: logger)
+            var counts: (keyTaken: Bool, lastMinute: Int, minuteFreesIn: Int?, live: Int) = (false, 0, nil, 0)
+            for try await row in rows.decode((Bool, Int, Int?, Int).self) { counts = row }
+            if counts.keyTaken { return nil }
+            if counts.lastMinute >= limits.perMinute {
+                throw PersistenceError.rateLimited(
+                    "the organization's CALL_POLICY allows \(limits.perMinute) calls a minute; retry later",
+                    retryAfterSeconds: max(1, counts.minuteFreesIn ?? 1))
+            }
+            if counts.live >= limits.concurrent {
+                throw PersistenceError.rateLimited(
+                    "the organization's CALL_POLICY allows \(limits.concurrent) calls at once; retry when one has ended",
+                    retryAfterSeconds: Self.concurrentRetryAfterSeconds)
+            }
+            for try await row in try await connection.execute(
+                HotPathStatements.BeginCall(organizationID: organizationID, id: id, call: new), logger: logger)
+            {
+                return Self.makeCall(row)
+            }
+            return nil
+        }
+    }
+
+    /// What a caller over `max_concurrent_calls` is told to wait: calls end on their own time.
+    static let concurrentRetryAfterSeconds = 5
+
     /// The provider accepted the call: records its id and status, then applies any of its events
     /// that arrived before this (providers can call back before their own API answer is read).
+    ///
+    /// Only a row still `initiating` moves: one the sweeper already resolved (this answer came
+    /// later than the deadline it allows) is returned as it stands.
     public func markPlaced(
         organizationID: UUID, id: UUID, providerCallID: String, status: String, rawStatus: String, logger: Logger
     ) async throws -> Call {
@@ -126,7 +200,17 @@ public struct CallStore: Sendable {
             {
                 placed = (Self.makeCall(row), earlyStatus, earlyRaw, duration)
             }
-            guard let placed else { throw PersistenceError.notFound("call") }
+            guard let placed else {
+                let rows = try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.columns) FROM calls WHERE organization_id = \(organizationID) AND id = \(id)
+                    """, logger: logger)
+                guard let current = try await Self.decode(rows).first else { throw PersistenceError.notFound("call") }
+                logger.warning(
+                    "provider answer arrived after the call was resolved; left as it is",
+                    metadata: ["call_id": .string(id.uuidString.lowercased()), "status": .string(current.status)])
+                return current
+            }
             if let earlyStatus = placed.earlyStatus,
                 let updated = try await Self.advance(
                     organizationID: organizationID, provider: placed.call.provider, providerCallID: providerCallID,
@@ -142,7 +226,10 @@ public struct CallStore: Sendable {
     /// The provider refused the call: it was never placed, so its row (and its key) goes.
     public func abandon(organizationID: UUID, id: UUID, logger: Logger) async throws {
         try await client.query(
-            "DELETE FROM calls WHERE organization_id = \(organizationID) AND id = \(id) AND status = 'initiating'",
+            """
+            DELETE FROM calls
+            WHERE organization_id = \(organizationID) AND id = \(id) AND status = \(CallRowState.initiating.rawValue)
+            """,
             logger: logger)
     }
 
@@ -151,9 +238,40 @@ public struct CallStore: Sendable {
     public func markUnconfirmed(organizationID: UUID, id: UUID, logger: Logger) async throws {
         try await client.query(
             """
-            UPDATE calls SET status = 'failed', raw_status = 'unconfirmed', updated_at = now(), ended_at = now()
-            WHERE organization_id = \(organizationID) AND id = \(id) AND status = 'initiating'
+            UPDATE calls SET status = 'failed', raw_status = \(CallRowState.unconfirmed.rawValue), updated_at = now(),
+                ended_at = now()
+            WHERE organization_id = \(organizationID) AND id = \(id) AND status = \(CallRowState.initiating.rawValue)
             """, logger: logger)
+    }
+
+    /// Resolves up to `limit` calls left `initiating` longer than `staleInitiatingAfter` (the
+    /// request that placed them died, or could not record the provider's answer): each becomes
+    /// `failed`/`unconfirmed`, keeping its Idempotency-Key, and a cold-call session that never
+    /// started with it is completed. Oldest first; rows another transaction holds are skipped.
+    public func sweepStaleInitiating(limit: Int, logger: Logger) async throws -> [Call] {
+        try await client.inTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE calls SET status = 'failed', raw_status = \(CallRowState.unconfirmed.rawValue), updated_at = now(),
+                    ended_at = now()
+                WHERE (organization_id, id) IN (
+                    SELECT organization_id, id FROM calls
+                    WHERE status = \(CallRowState.initiating.rawValue)
+                      AND created_at < now() - make_interval(secs => \(staleAfterSeconds))
+                    ORDER BY created_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            let swept = try await Self.decode(rows)
+            try await connection.query(
+                """
+                UPDATE conferences c SET status = 'completed', ended_at = COALESCE(c.ended_at, now()), updated_at = now()
+                FROM calls k
+                WHERE k.organization_id = c.organization_id AND k.conference_id = c.id
+                  AND (k.organization_id, k.id) IN (SELECT * FROM unnest(\(swept.map(\.organizationID))::uuid[], \(swept.map(\.id))::uuid[]))
+                  AND c.status = 'init' AND c.provider_conference_id IS NULL
+                """, logger: logger)
+            return swept
+        }
     }
 
     /// One of the organization's calls.
@@ -180,7 +298,7 @@ public struct CallStore: Sendable {
         let rows = try await client.query(
             """
             SELECT \(unescaped: Self.columns) FROM calls
-            WHERE organization_id = \(organizationID) AND status <> 'initiating'
+            WHERE organization_id = \(organizationID) AND status <> \(CallRowState.initiating.rawValue)
               AND (\(status == nil) OR status = \(status ?? ""))
               AND (\(cursor == nil) OR (created_at, id) < (\(cursor?.0 ?? Date()), \(cursor?.1 ?? UUID())))
             ORDER BY created_at DESC, id DESC LIMIT \(limit)

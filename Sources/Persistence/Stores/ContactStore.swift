@@ -142,15 +142,28 @@ public struct ContactStore: Sendable {
         }
     }
 
+    /// What an erased phone number reads as: the columns stay NOT NULL, the number is gone.
+    public static let erasedPhone = ""
+
     /// Deletes a contact with its audit event; false when the organization has no such contact.
+    ///
+    /// In the same transaction the contact's personal data leaves the organization's cold-call
+    /// history: its sessions (by contact or by phone) lose the name and phone, their calls the
+    /// destination number, and the stored provider webhooks of those calls their raw payloads.
+    /// The sessions, calls, outcomes and event keys (duplicate detection) stay.
     public func delete(organizationID: UUID, id: UUID, actor: Actor, logger: Logger) async throws -> Bool {
         try await client.inTransaction(logger: logger) { connection in
             let rows = try await connection.query(
-                "DELETE FROM contacts WHERE organization_id = \(organizationID) AND id = \(id) RETURNING id",
-                logger: logger)
-            var deleted = false
-            for try await _ in rows.decode(UUID.self) { deleted = true }
-            guard deleted else { return false }
+                """
+                SELECT phone_e164 FROM contacts WHERE organization_id = \(organizationID) AND id = \(id) FOR UPDATE
+                """, logger: logger)
+            var phone: String?
+            for try await stored in rows.decode(String.self) { phone = stored }
+            guard let phone else { return false }
+            // Before the delete, which sets the sessions' contact_id to NULL.
+            try await Self.erase(organizationID: organizationID, contactID: id, phone: phone, on: connection, logger: logger)
+            try await connection.query(
+                "DELETE FROM contacts WHERE organization_id = \(organizationID) AND id = \(id)", logger: logger)
             try await AuditStore.record(
                 AuditStore.Entry(
                     organizationID: organizationID, actor: actor, action: "contact.delete",
@@ -158,6 +171,29 @@ public struct ContactStore: Sendable {
                 on: connection, logger: logger)
             return true
         }
+    }
+
+    /// Erases a contact's name and phone from the organization's sessions (those of the contact, and
+    /// those dialled to its number by `to_phone`), their calls and those calls' stored webhook payloads.
+    static func erase(
+        organizationID: UUID, contactID: UUID, phone: String, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.query(
+            """
+            WITH sessions AS (
+                UPDATE conferences SET contact_name = NULL, contact_phone = \(erasedPhone), updated_at = now()
+                WHERE organization_id = \(organizationID) AND (contact_id = \(contactID) OR contact_phone = \(phone))
+                RETURNING id
+            ), legs AS (
+                UPDATE calls SET to_number = \(erasedPhone), updated_at = now()
+                WHERE organization_id = \(organizationID) AND conference_id IN (SELECT id FROM sessions)
+                RETURNING provider, provider_call_id, provider_leg_id
+            )
+            UPDATE webhook_events e SET payload = '\\x'::bytea
+            FROM legs
+            WHERE e.organization_id = \(organizationID) AND e.provider = legs.provider
+              AND (e.provider_call_id = legs.provider_call_id OR e.provider_call_id = legs.provider_leg_id)
+            """, logger: logger)
     }
 
     /// Contacts from rows selected or returned with `columns`.

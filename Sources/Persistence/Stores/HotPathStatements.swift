@@ -236,7 +236,7 @@ enum HotPathStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { () }
     }
 
-    /// `CallStore.markPlaced`'s update, with the furthest status among the call's events that
+    /// `CallStore.markPlaced`'s update of a call still `initiating`, with the furthest status among the call's events that
     /// arrived before it (and their longest duration), to apply next.
     struct PlaceCall: PostgresPreparedStatement {
         static let sql = """
@@ -247,7 +247,7 @@ enum HotPathStatements {
                         WHERE e.organization_id = $1 AND e.provider = calls.provider AND e.provider_call_id = $3
                           AND e.provider_leg_id IS NOT NULL
                         LIMIT 1))
-                WHERE organization_id = $1 AND id = $2
+                WHERE organization_id = $1 AND id = $2 AND status = '\(CallRowState.initiating.rawValue)'
                 RETURNING \(CallStore.columns)
             )
             SELECT placed.*, early.status, early.raw_status, early.duration_seconds

@@ -1,7 +1,7 @@
 """Seeds the organization `fuzz` for scripts/fuzz through the API itself.
 
 Stores every simulated provider's credentials (from the simulators' accounts file) with Twilio
-as TELEPHONY_PROVIDER, so calls and cold calls get past 422 to the simulators; imports a few
+as TELEPHONY_PROVIDER and a CALL_POLICY open to every destination, so calls and cold calls get past 422 to the simulators; imports a few
 contacts and places a call and a cold call, so the list routes (and the links from them) have
 something to find; stores a Twilio document in `fuzz-config`, whose configuration the fuzzer
 rewrites. Exits non-zero on any failure.
@@ -36,6 +36,12 @@ with open(accounts_file) as handle:
 for provider in ("twilio", "telnyx", "vonage", "plivo"):
     call("PUT", f"/api/v1/organizations/fuzz/configuration/{provider.upper()}_CONFIGURATION", admin, accounts[provider])
 call("PUT", "/api/v1/organizations/fuzz/configuration/TELEPHONY_PROVIDER", admin, {"provider": "twilio"})
+# Generated destinations are anywhere and come fast: a CALL_POLICY that lets them reach the
+# simulators, so the fuzzer exercises the placing of calls rather than 403/429.
+call("PUT", "/api/v1/organizations/fuzz/configuration/CALL_POLICY", admin, {
+    "allowed_destination_prefixes": [f"+{digit}" for digit in range(1, 10)],
+    "max_calls_per_minute": 100000, "max_concurrent_calls": 100000,
+})
 
 csv = b"name,phone,company,notes\nAda Lovelace,+14155550123,Analytical,first\nAlan Turing,+442079460000,Bletchley,\nGrace Hopper,(415) 555-0199,Navy,compilers\n"
 status, result = call("POST", "/api/v1/contacts/import", service, csv, "text/csv")
