@@ -25,6 +25,9 @@ struct AppDependencies: Sendable {
     let metrics: AppMetrics
     /// Bounds the requests' database steps and fails fast while PostgreSQL is away.
     let database = DatabaseAvailability()
+    /// Odoo contact sync and outcome write-back.
+    let odoo: OdooSyncService
+    let outbox: OutboxStore
 
     init(
         postgres: PostgresClient, sealer: SecretSealer, httpClient: HTTPClient, configuration: AppConfiguration,
@@ -52,6 +55,14 @@ struct AppDependencies: Sendable {
             publicURL: configuration.publicURL, mediaStreamURL: configuration.mediaStreamURL,
             streamTokens: StreamToken(key: sealer.keyring.derivedKey(purpose: "stream-token/v1")))
         self.now = now
+        odoo = OdooSyncService(
+            configurations: configurations, store: OdooSyncStore(client: postgres), policy: configuration.outbound)
+        outbox = OutboxStore(client: postgres)
+    }
+
+    /// Delivers the transactional outbox (Odoo write-backs).
+    var outboxDispatcher: OutboxDispatcher {
+        OutboxDispatcher(store: outbox, handlers: [OdooWriteBack(sync: odoo)])
     }
 
     /// The cold-call workflow the API and the webhooks share.
@@ -88,13 +99,15 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     OrganizationController(organizations: dependencies.organizations).addRoutes(to: api)
     APIKeyController(organizations: dependencies.organizations, keys: dependencies.keys).addRoutes(to: api)
     ConfigurationController(
-        organizations: dependencies.organizations, configurations: dependencies.configurations, factory: dependencies.factory
+        organizations: dependencies.organizations, configurations: dependencies.configurations, factory: dependencies.factory,
+        odoo: dependencies.odoo
     ).addRoutes(to: api)
     TelephonyController(calls: dependencies.calls, factory: dependencies.factory, settings: dependencies.telephony)
         .addRoutes(to: api)
     AuditController(organizations: dependencies.organizations, audit: dependencies.audit).addRoutes(to: api)
     ContactController(contacts: dependencies.contacts).addRoutes(to: api)
     ColdCallController(service: dependencies.coldCalls, contacts: dependencies.contacts).addRoutes(to: api)
+    OdooController(service: dependencies.odoo, outbox: dependencies.outbox).addRoutes(to: api)
     return router
 }
 
@@ -112,6 +125,7 @@ func buildApplication(
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
-        services: [postgres, HTTPClientService(client: httpClient), dependencies.changeFeed(logger: logger), purge],
+        services: [postgres, HTTPClientService(client: httpClient), dependencies.changeFeed(logger: logger), purge]
+            + odooServices(dependencies, interval: configuration.odooSyncInterval, logger: logger),
         logger: logger)
 }

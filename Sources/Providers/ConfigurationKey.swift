@@ -5,6 +5,8 @@ public enum ConfigurationKey: String, CaseIterable, Sendable, Codable {
     case vonage = "VONAGE_CONFIGURATION"
     case plivo = "PLIVO_CONFIGURATION"
     case telephonyProvider = "TELEPHONY_PROVIDER"
+    /// The organization's Odoo (contact sync and outcome write-back); not a telephony provider.
+    case odoo = "ODOO_CONFIGURATION"
 
     /// The provider whose credentials this key holds; nil for the provider choice itself.
     public var provider: ProviderName? {
@@ -13,7 +15,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable, Codable {
         case .telnyx: .telnyx
         case .vonage: .vonage
         case .plivo: .plivo
-        case .telephonyProvider: nil
+        case .telephonyProvider, .odoo: nil
         }
     }
 }

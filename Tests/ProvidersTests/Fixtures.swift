@@ -94,6 +94,15 @@ enum Fixtures {
         ["provider": "telnyx"]
     }
 
+    /// A valid `ODOO_CONFIGURATION` (test-only values).
+    static var odooDocument: [String: JSONValue] {
+        [
+            "url": "https://acme.odoo.example", "database": "acme", "username": "sync@acme.example",
+            "api_key": "test-only-odoo-key", "domain": [["customer_rank", ">", 0], "|", ["phone", "!=", false], ["mobile", "!=", false]],
+            "write_back": true,
+        ]
+    }
+
     /// A valid document for `key`.
     static func validDocument(for key: ConfigurationKey) throws -> [String: JSONValue] {
         switch key {
@@ -102,6 +111,7 @@ enum Fixtures {
         case .vonage: try vonageDocument()
         case .plivo: plivoDocument
         case .telephonyProvider: telephonyProviderDocument
+        case .odoo: odooDocument
         }
     }
 }
