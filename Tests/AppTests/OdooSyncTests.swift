@@ -87,7 +87,7 @@ import Testing
             #expect(stored["+14155550123"]?["name"] as? String == "Grace Hopper")
             let history = try await client.send(.get, "/api/v1/contacts/sync/odoo/runs", key: harness.acmeService).object()
             #expect((history["runs"] as? [[String: Any]])?.count == 1)
-            let audit = try await client.send(.get, "/api/v1/organizations/acme/audit", key: harness.acmeAdmin).text
+            let audit = try await client.send(.get, "/api/v1/organizations/acme/audit-events", key: harness.acmeAdmin).text
             #expect(audit.contains("contacts.sync.odoo"))
             #expect(!audit.contains(Self.apiKey))
         }
