@@ -27,6 +27,9 @@ struct AppDependencies: Sendable {
     let database = DatabaseAvailability()
     /// Refuses addresses that keep failing authentication (bad API keys, refused webhook signatures).
     var authenticationFailures: AuthenticationFailureLimiter
+    /// Odoo contact sync and outcome write-back.
+    let odoo: OdooSyncService
+    let outbox: OutboxStore
 
     init(
         postgres: PostgresClient, sealer: SecretSealer, httpClient: HTTPClient, configuration: AppConfiguration,
@@ -56,6 +59,14 @@ struct AppDependencies: Sendable {
         self.now = now
         authenticationFailures = AuthenticationFailureLimiter(
             limit: configuration.authenticationFailuresPerMinute, window: .seconds(60))
+        odoo = OdooSyncService(
+            configurations: configurations, store: OdooSyncStore(client: postgres), policy: configuration.outbound)
+        outbox = OutboxStore(client: postgres)
+    }
+
+    /// Delivers the transactional outbox (Odoo write-backs).
+    var outboxDispatcher: OutboxDispatcher {
+        OutboxDispatcher(store: outbox, handlers: [OdooWriteBack(sync: odoo)])
     }
 
     /// The organization's CALL_POLICY, for every route that places calls.
@@ -96,7 +107,8 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     OrganizationController(organizations: dependencies.organizations).addRoutes(to: api)
     APIKeyController(organizations: dependencies.organizations, keys: dependencies.keys).addRoutes(to: api)
     ConfigurationController(
-        organizations: dependencies.organizations, configurations: dependencies.configurations, factory: dependencies.factory
+        organizations: dependencies.organizations, configurations: dependencies.configurations, factory: dependencies.factory,
+        odoo: dependencies.odoo
     ).addRoutes(to: api)
     TelephonyController(
         calls: dependencies.calls, factory: dependencies.factory, settings: dependencies.telephony,
@@ -105,6 +117,7 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     AuditController(organizations: dependencies.organizations, audit: dependencies.audit).addRoutes(to: api)
     ContactController(contacts: dependencies.contacts).addRoutes(to: api)
     ColdCallController(service: dependencies.coldCalls, contacts: dependencies.contacts).addRoutes(to: api)
+    OdooController(service: dependencies.odoo, outbox: dependencies.outbox).addRoutes(to: api)
     return router
 }
 
@@ -133,6 +146,6 @@ func buildApplication(
                     olderThanDays: configuration.webhookRetentionDays, logger: logger)
                 if deleted > 0 { logger.info("deleted expired webhook events", metadata: ["count": "\(deleted)"]) }
             },
-        ],
+        ] + odooServices(dependencies, interval: configuration.odooSyncInterval, logger: logger),
         logger: logger)
 }

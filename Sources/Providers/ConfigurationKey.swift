@@ -6,6 +6,8 @@ public enum ConfigurationKey: String, CaseIterable, Sendable, Codable {
     case plivo = "PLIVO_CONFIGURATION"
     case telephonyProvider = "TELEPHONY_PROVIDER"
     case callPolicy = "CALL_POLICY"
+    /// The organization's Odoo (contact sync and outcome write-back); not a telephony provider.
+    case odoo = "ODOO_CONFIGURATION"
 
     /// The provider whose credentials this key holds; nil for the provider choice and the call policy.
     public var provider: ProviderName? {
@@ -14,7 +16,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable, Codable {
         case .telnyx: .telnyx
         case .vonage: .vonage
         case .plivo: .plivo
-        case .telephonyProvider, .callPolicy: nil
+        case .telephonyProvider, .callPolicy, .odoo: nil
         }
     }
 }

@@ -40,6 +40,7 @@ public struct ConfigurationSchema: Sendable {
         case .plivo: plivo
         case .telephonyProvider: telephonyProvider
         case .callPolicy: callPolicy
+        case .odoo: odoo
         }
     }
 

@@ -33,6 +33,12 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds from answer to hang-up.")
     var talkTimeMs: Int = 5000
 
+    @Option(help: "Port of the simulated Odoo (JSON-RPC at /jsonrpc) at 127.0.0.1.")
+    var odooPort: Int = 55481
+
+    @Option(help: "Partners the simulated Odoo starts with (every tenth without a phone, every seventh a US national number).")
+    var odooPartners: Int = 300
+
     @Flag(help: "Deliver every webhook twice.")
     var duplicateWebhooks = false
 
@@ -41,6 +47,8 @@ struct SimulatorCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard (0...65535).contains(odooPort) else { throw ValidationError("--odoo-port must be between 0 and 65535") }
+        guard (0...1_000_000).contains(odooPartners) else { throw ValidationError("--odoo-partners must be 0 to 1000000") }
         guard ringDelayMs >= 0, answerDelayMs >= 0, talkTimeMs >= 0 else {
             throw ValidationError("delays must not be negative")
         }
@@ -76,14 +84,23 @@ struct SimulatorCommand: AsyncParsableCommand {
             accounts: accounts, settings: settings, logger: Logger(label: "switchboard.simulators"))
         let accountsFile = self.accountsFile
         let startupFailure = Mutex<String?>(nil)
+        let odooKey = "sandbox-" + UUID().uuidString.lowercased()
+        let odoo = OdooSimulator(
+            database: "sandbox", users: [.init(login: "sandbox@example.com", uid: 2, apiKey: odooKey)])
+        odoo.seed(count: odooPartners)
+        try await odoo.start(port: odooPort, logger: Logger(label: "switchboard.simulators.odoo"))
+        let odooURL = odoo.baseURL
 
         try await simulator.run(port: port) { boundPort in
             let urls = SimulatorBaseURLs(port: boundPort)
             if let accountsFile {
                 do {
-                    try Self.writeAccounts(
-                        AccountsDocument.make(accounts: accounts, vonagePrivateKeys: privateKeys, baseURLs: urls),
-                        to: accountsFile)
+                    var document = AccountsDocument.make(accounts: accounts, vonagePrivateKeys: privateKeys, baseURLs: urls)
+                    document["odoo"] = [
+                        "url": odooURL, "database": "sandbox", "username": "sandbox@example.com", "api_key": odooKey,
+                        "write_back": true,
+                    ] as [String: Any]
+                    try Self.writeAccounts(document, to: accountsFile)
                 } catch {
                     startupFailure.withLock { $0 = "could not write \(accountsFile): \(error)" }
                     // runService stops gracefully on SIGTERM, which ends `run` and reports the failure below.
@@ -92,7 +109,10 @@ struct SimulatorCommand: AsyncParsableCommand {
                 }
             }
             Self.printBanner(urls: urls, accountsFile: accountsFile)
+            print("  Odoo        \(odooURL)/jsonrpc (database sandbox, \(odooPartners) partners)")
+            fflush(nil)
         }
+        await odoo.shutdown()
         if let failure = startupFailure.withLock({ $0 }) {
             throw StartupError(description: failure)
         }

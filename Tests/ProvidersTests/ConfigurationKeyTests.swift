@@ -15,6 +15,7 @@ import Testing
         #expect(ConfigurationKey.allCases.map(\.rawValue) == [
             "TWILIO_CONFIGURATION", "TELNYX_CONFIGURATION", "VONAGE_CONFIGURATION", "PLIVO_CONFIGURATION", "TELEPHONY_PROVIDER",
             "CALL_POLICY",
+            "ODOO_CONFIGURATION",
         ])
     }
 }

@@ -99,6 +99,15 @@ enum Fixtures {
         ["allowed_destination_prefixes": ["+1", "+4420"], "max_calls_per_minute": 30, "max_concurrent_calls": 5]
     }
 
+    /// A valid `ODOO_CONFIGURATION` (test-only values).
+    static var odooDocument: [String: JSONValue] {
+        [
+            "url": "https://acme.odoo.example", "database": "acme", "username": "sync@acme.example",
+            "api_key": "test-only-odoo-key", "domain": [["customer_rank", ">", 0], "|", ["phone", "!=", false], ["mobile", "!=", false]],
+            "write_back": true,
+        ]
+    }
+
     /// A valid document for `key`.
     static func validDocument(for key: ConfigurationKey) throws -> [String: JSONValue] {
         switch key {
@@ -108,6 +117,7 @@ enum Fixtures {
         case .plivo: plivoDocument
         case .telephonyProvider: telephonyProviderDocument
         case .callPolicy: callPolicyDocument
+        case .odoo: odooDocument
         }
     }
 }

@@ -9,6 +9,8 @@ struct ConfigurationController {
     let organizations: OrganizationStore
     let configurations: ConfigurationStore
     let factory: ProviderFactory
+    /// Checks `ODOO_CONFIGURATION` on `validate`.
+    let odoo: OdooSyncService
 
     static let defaultGrace: TimeInterval = 24 * 3600
     static let maxGrace: TimeInterval = 7 * 24 * 3600
@@ -150,10 +152,14 @@ struct ConfigurationController {
             factory.invalidate(organizationID: organization.id)
             return try Self.respond(DocumentResponse(stored), status: .ok)
         }
-        group.post("/organizations/:org/configuration/:key/validate") { _, context in
+        group.post("/organizations/:org/configuration/:key/validate") { request, context -> Response in
             _ = try context.requireRole([.admin], to: "validate credentials")
             let organization = try await context.organization(context.pathParameter("org"), store: organizations)
             let key = try Self.knownKey(context.pathParameter("key"), status: .notFound)
+            if key == .odoo {
+                return try await validateOdoo(organizationID: organization.id, context: context)
+                    .response(from: request, context: context)
+            }
             guard let name = key.provider else {
                 throw APIError.unprocessable("nothing_to_validate", "\(key.rawValue) holds no provider credentials")
             }
@@ -174,12 +180,46 @@ struct ConfigurationController {
                 organizationID: organization.id, key: key.rawValue, error: failure?.description, logger: context.logger)
             switch failure {
             case nil:
-                return ValidationResponse(key: key.rawValue, valid: true, checkedAt: checkedAt ?? Date(), reason: nil)
+                return try ValidationResponse(key: key.rawValue, valid: true, checkedAt: checkedAt ?? Date(), reason: nil)
+                    .response(from: request, context: context)
             case .rejected(_, let reason):
                 throw APIError.badRequest("invalid_credentials", "\(name.rawValue) refused the credentials: \(reason)")
             case .some(let error):
                 throw APIError(status: .badGateway, code: "provider_error", message: "\(name.rawValue): \(error.description)")
             }
+        }
+    }
+
+    /// `validate` of `ODOO_CONFIGURATION`: logs in, and reports Odoo's version and how many partners the domain matches.
+    private func validateOdoo(organizationID: UUID, context: AppRequestContext) async throws -> OdooValidationResponse {
+        let key = ConfigurationKey.odoo.rawValue
+        guard let configuration = try await odoo.configuration(organizationID: organizationID, logger: context.logger) else {
+            throw APIError.notFound("configuration_not_found", "\(key) is not configured")
+        }
+        do {
+            let (version, partners) = try await odoo.check(configuration)
+            let checkedAt = try await configurations.recordValidation(
+                organizationID: organizationID, key: key, error: nil, logger: context.logger)
+            return OdooValidationResponse(
+                key: key, valid: true, checkedAt: checkedAt ?? Date(), odooVersion: version, partnerCount: partners)
+        } catch let error as OdooError {
+            _ = try await configurations.recordValidation(
+                organizationID: organizationID, key: key, error: error.description, logger: context.logger)
+            throw OdooController.apiError(error)
+        }
+    }
+
+    struct OdooValidationResponse: ResponseEncodable {
+        let key: String
+        let valid: Bool
+        let checkedAt: Date
+        let odooVersion: String
+        let partnerCount: Int
+        enum CodingKeys: String, CodingKey {
+            case key, valid
+            case checkedAt = "checked_at"
+            case odooVersion = "odoo_version"
+            case partnerCount = "partner_count"
         }
     }
 

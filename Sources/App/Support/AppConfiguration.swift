@@ -45,6 +45,10 @@ struct AppConfiguration: Sendable {
     var environmentProviders = OrganizationTelephonyConfiguration()
     /// Which organizations may use them (`TELEPHONY_ENVIRONMENT_ORGANIZATIONS`).
     var environmentScope = EnvironmentProviderScope.none
+    /// Rules for requests to tenant-given URLs (Odoo).
+    var outbound = OutboundPolicy()
+    /// How often each organization's Odoo is synced; nil = never (manual syncs only).
+    var odooSyncInterval: Duration? = .seconds(15 * 60)
 
     enum LogFormat: String { case json, text }
 
@@ -166,6 +170,7 @@ struct AppConfiguration: Sendable {
                     "provider credentials are set in the environment: set TELEPHONY_ENVIRONMENT_ORGANIZATIONS to * (single-tenant) or to the organization ids allowed to use them")
             }
         }
+        loadOutbound(from: environment, into: &configuration, problems: &problems)
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return configuration
     }

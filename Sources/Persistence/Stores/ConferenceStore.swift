@@ -419,6 +419,7 @@ public struct ConferenceStore: Sendable {
             var found = false
             for try await _ in rows { found = true }
             guard found else { return false }
+            try await OdooSyncStore.enqueueWriteBack(organizationID: organizationID, callID: callID, on: connection, logger: logger)
             try await AuditStore.record(
                 AuditStore.Entry(
                     organizationID: organizationID, actor: actor, action: "call.outcome",
