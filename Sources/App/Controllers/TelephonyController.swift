@@ -298,9 +298,9 @@ struct TelephonyController {
 struct TelephonySettings: Sendable {
     let publicURL: String
     let mediaStreamURL: String
-    let streamTokens: StreamToken
+    let streamTokens: TokenSigner
 
-    init(publicURL: String, mediaStreamURL: String?, streamTokens: StreamToken) {
+    init(publicURL: String, mediaStreamURL: String?, streamTokens: TokenSigner) {
         self.publicURL = publicURL
         self.mediaStreamURL =
             mediaStreamURL
@@ -323,13 +323,13 @@ struct TelephonySettings: Sendable {
 
     /// The stream URL the answer markup points at, carrying the ids, an expiry and their token.
     func streamURL(organizationID: UUID, workflowID: String?, workflowRunID: String?, now: Date = Date()) -> String {
-        let expires = Int(now.timeIntervalSince1970 + StreamToken.lifetime)
+        let expires = Int(now.timeIntervalSince1970 + TokenSigner.streamTokenLifetime)
         var query = ["organization_id=\(organizationID.lowercasedString)"]
         if let workflowID { query.append("workflow_id=\(Self.escape(workflowID))") }
         if let workflowRunID { query.append("workflow_run_id=\(Self.escape(workflowRunID))") }
         query.append("expires=\(expires)")
         query.append(
-            "token=\(streamTokens.token(organizationID: organizationID, workflowID: workflowID, workflowRunID: workflowRunID, expires: expires))")
+            "token=\(streamTokens.streamToken(organizationID: organizationID, workflowID: workflowID, workflowRunID: workflowRunID, expires: expires))")
         return mediaStreamURL + (mediaStreamURL.contains("?") ? "&" : "?") + query.joined(separator: "&")
     }
 

@@ -1,6 +1,4 @@
-import Crypto
 import Foundation
-import Providers
 
 /// A signed claim that a call leg belongs to a cold-call session: carried as Telnyx
 /// `client_state`, in the Twilio markup URL of the contact's leg, and in the agent's Access Token
@@ -32,13 +30,11 @@ struct ConferenceToken: Sendable, Equatable {
     }
 }
 
-/// Signs and checks conference tokens.
-struct ConferenceTokenSigner: Sendable {
-    let key: SymmetricKey
-
+/// Conference tokens are signed by a `TokenSigner` of their own purpose.
+extension TokenSigner {
     func token(for claim: ConferenceToken) -> String {
-        let body = Self.body(claim)
-        return body + "|" + mac(body)
+        let body = ConferenceToken.body(claim)
+        return body + "|" + signature(body)
     }
 
     /// The claim of a token this server issued, or nil (forged, altered, malformed). Expiry is checked
@@ -51,22 +47,17 @@ struct ConferenceTokenSigner: Sendable {
         else { return nil }
         let claim = ConferenceToken(
             organizationID: organizationID, conferenceID: conferenceID, role: role, clientID: parts[4], expires: expires)
-        let expected = mac(Self.body(claim))
-        guard ConstantTime.equals(Array(expected.utf8), Array(parts[6].utf8)) else { return nil }
+        guard verify(parts[6], of: ConferenceToken.body(claim)) else { return nil }
         if let now, Double(expires) <= now.timeIntervalSince1970 { return nil }
         return claim
     }
+}
 
+extension ConferenceToken {
     static func body(_ claim: ConferenceToken) -> String {
         [
             "cc1", claim.organizationID.uuidString.lowercased(), claim.conferenceID.uuidString.lowercased(),
             claim.role.rawValue, claim.clientID, String(claim.expires),
         ].joined(separator: "|")
-    }
-
-    func mac(_ body: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: key)
-        return Data(code).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }
