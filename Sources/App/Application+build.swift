@@ -38,7 +38,7 @@ struct AppDependencies: Sendable {
         calls = CallStore(client: postgres)
         contacts = ContactStore(client: postgres)
         conferences = ConferenceStore(client: postgres)
-        conferenceTokens = TokenSigner(key: sealer.keyring.derivedKey(purpose: "conference-token/v1"))
+        conferenceTokens = TokenSigner(keyring: sealer.keyring, purpose: "conference-token/v1")
         let metrics = AppMetrics()
         self.metrics = metrics
         factory = ProviderFactory(
@@ -50,7 +50,7 @@ struct AppDependencies: Sendable {
             endpoints: configuration.endpoints, environmentScope: configuration.environmentScope, metrics: metrics)
         telephony = TelephonySettings(
             publicURL: configuration.publicURL, mediaStreamURL: configuration.mediaStreamURL,
-            streamTokens: TokenSigner(key: sealer.keyring.derivedKey(purpose: "stream-token/v1")))
+            streamTokens: TokenSigner(keyring: sealer.keyring, purpose: "stream-token/v1"))
         self.now = now
     }
 

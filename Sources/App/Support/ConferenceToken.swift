@@ -5,7 +5,8 @@ import Foundation
 /// params. Browsers pass the agent's token back to the provider, so it must not be forgeable: it
 /// is an HMAC over every field, with a key every instance derives alike from the master key.
 ///
-/// Format: `cc1|<organization>|<conference>|<role>|<client>|<expires>|<mac>`.
+/// Format: `cc1|<organization>|<conference>|<role>|<client>|<expires>|<key id>.<mac>` (the key id
+/// names the master key the mac was derived from; see `TokenSigner`).
 struct ConferenceToken: Sendable, Equatable {
     enum Role: String, Sendable {
         case agent
