@@ -24,13 +24,14 @@ struct AppDependencies: Sendable {
     /// Request, provider and cache metrics, served at `GET /metrics`.
     let metrics: AppMetrics
     /// Bounds the requests' database steps and fails fast while PostgreSQL is away.
-    let database = DatabaseAvailability()
+    let database: DatabaseAvailability
 
     init(
         postgres: PostgresClient, sealer: SecretSealer, httpClient: HTTPClient, configuration: AppConfiguration,
         logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.postgres = postgres
+        database = DatabaseAvailability(reachability: configuration.database.map { DatabaseReachability.connecting(to: $0) })
         organizations = OrganizationStore(client: postgres)
         keys = APIKeyStore(client: postgres)
         configurations = ConfigurationStore(client: postgres, sealer: sealer)

@@ -76,7 +76,10 @@ struct RequestMiddleware: RouterMiddleware {
             return APIError(
                 status: .internalServerError, code: "configuration_unreadable",
                 message: "a stored configuration cannot be opened with this server's master keys; the operator must restore the missing key")
-        case let error as PSQLError where Self.isConnectivity(error):
+        case let error as DatabaseAvailabilityError:
+            if error == .unavailable { logger.warning("database unavailable") }
+            return error == .busy ? .serverBusy : .databaseUnavailable
+        case let error as PSQLError where DatabaseAvailability.isConnectivity(error):
             logger.warning("database unavailable", metadata: ["error": .string(String(describing: error.code))])
             return .databaseUnavailable
         case let error as PSQLError where error.serverInfo?[.sqlState] == "22021":
@@ -98,16 +101,6 @@ struct RequestMiddleware: RouterMiddleware {
         default:
             logger.error("unhandled error", metadata: ["error": .string(String(reflecting: error))])
             return .internalError
-        }
-    }
-
-    static func isConnectivity(_ error: PSQLError) -> Bool {
-        switch error.code {
-        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown,
-            .queryCancelled:
-            return true
-        default:
-            return error.serverInfo?[.sqlState].map { $0.hasPrefix("08") || $0.hasPrefix("57P") } ?? false
         }
     }
 
