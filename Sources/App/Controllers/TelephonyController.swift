@@ -111,9 +111,9 @@ struct TelephonyController {
                     throw APIError.badRequest("invalid_field", "'\(field)' must be 1-200 characters")
                 }
             }
+            let requestedFrom = try body.fromNumber.map { try Self.phoneNumber($0, field: "from_number") }
             let provider = try await resolve(organizationID, explicit: explicit)
-            let from = try body.fromNumber.map { try Self.phoneNumber($0, field: "from_number") }
-                ?? provider.configuredNumbers.first ?? ""
+            let from = requestedFrom ?? provider.configuredNumbers.first ?? ""
             guard provider.configuredNumbers.contains(from) else {
                 throw APIError.badRequest(
                     "invalid_field", "'from_number' must be one of the organization's \(provider.name.rawValue) numbers")
@@ -121,7 +121,11 @@ struct TelephonyController {
             let new = NewCall(
                 provider: provider.name.rawValue, fromNumber: from, toNumber: to, workflowID: body.workflowID,
                 workflowRunID: body.workflowRunID, idempotencyKey: idempotencyKey,
-                requestHash: Self.fingerprint([to, from, provider.name.rawValue, body.workflowID ?? "", body.workflowRunID ?? ""]),
+                // The request as sent, not what it resolved to: a retry after the default provider
+                // (or its first number) changed is still the same request.
+                requestHash: Self.fingerprint([
+                    to, requestedFrom ?? "", explicit?.rawValue ?? "", body.workflowID ?? "", body.workflowRunID ?? "",
+                ]),
                 createdBy: context.apiKey?.id)
             let call: Call
             switch try await calls.begin(organizationID: organizationID, call: new, logger: context.logger) {

@@ -68,6 +68,8 @@ struct RequestMiddleware: RouterMiddleware {
             case .versionMismatch:
                 return APIError(status: .preconditionFailed, code: "version_mismatch", message: error.description)
             case .conflict: return .conflict("conflict", error.description)
+            case .versionRequired:
+                return APIError(status: .preconditionRequired, code: "precondition_required", message: error.description)
             }
         case let error as ConfigurationValidationError:
             return .unprocessable("invalid_configuration", "the document is invalid: fix each listed field", fields: error.errors)

@@ -34,10 +34,12 @@ struct DatabaseReachability: Sendable {
             let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.milliseconds(milliseconds))
             do {
-                let channel =
-                    if let path { try await bootstrap.connect(unixDomainSocketPath: path).get() } else {
-                        try await bootstrap.connect(host: host, port: port).get()
-                    }
+                let channel: any Channel
+                if let path {
+                    channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+                } else {
+                    channel = try await bootstrap.connect(host: host, port: port).get()
+                }
                 try? await channel.close()
                 return true
             } catch {
@@ -94,12 +96,15 @@ final class DatabaseAvailability: Sendable {
     /// The limit the next step gets.
     var currentLimit: Duration { isUnavailable ? probeDeadline : deadline }
 
-    /// Runs one database step under the current limit. Throws `.unavailable` when it lost its
-    /// connection or timed out with PostgreSQL unreachable (remembered), `.busy` when it timed out
-    /// with PostgreSQL reachable (not remembered); any other error of the step is rethrown as is.
-    func bounded<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// Runs one database step under the current limit (plus `allowance`, for a step that also
+    /// waits on a provider). Throws `.unavailable` when it lost its connection or timed out with
+    /// PostgreSQL unreachable (remembered), `.busy` when it timed out with PostgreSQL reachable
+    /// (not remembered); any other error of the step is rethrown as is.
+    func bounded<T: Sendable>(
+        allowance: Duration = .zero, _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         do {
-            let result = try await withDeadline(currentLimit, operation)
+            let result = try await withDeadline(currentLimit + allowance, operation)
             unavailableSince.withLock { $0 = nil }
             return result
         } catch is DeadlineExceeded {

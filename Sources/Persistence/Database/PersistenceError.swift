@@ -8,6 +8,8 @@ public enum PersistenceError: Error, Equatable, CustomStringConvertible {
     case versionMismatch(expected: Int64, actual: Int64?)
     /// Two writers raced; the caller may retry.
     case conflict(String)
+    /// The row exists, so changing it needs `If-Match` naming its version.
+    case versionRequired(current: Int64)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum PersistenceError: Error, Equatable, CustomStringConvertible {
                 "version \(expected) does not exist; the document is not stored"
             }
         case .conflict(let what): what
+        case .versionRequired(let current):
+            "the document exists (version \(current)); send If-Match with the version you read, e.g. \"\(current)\""
         }
     }
 }

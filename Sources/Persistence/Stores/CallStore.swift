@@ -25,6 +25,9 @@ public struct CallStore: Sendable {
     /// An `initiating` row older than this was interrupted (well past any provider deadline).
     static let staleAfterSeconds = 120
 
+    /// How long an Idempotency-Key names its call: 24 hours, then the key may be used afresh.
+    public static let idempotencyKeyLifetimeSeconds = 24 * 3600
+
     public init(client: PostgresClient) {
         self.client = client
     }
@@ -72,6 +75,14 @@ public struct CallStore: Sendable {
             UPDATE calls SET status = 'failed', raw_status = 'unconfirmed', updated_at = now()
             WHERE organization_id = \(organizationID) AND idempotency_key = \(new.idempotencyKey)
               AND status = 'initiating' AND created_at < now() - make_interval(secs => \(Self.staleAfterSeconds))
+            """, logger: logger)
+        // Keys expire: a call older than `idempotencyKeyLifetime` gives its key up (the call stays),
+        // so a client reusing a key a day later places a new call instead of getting a 409.
+        try await client.query(
+            """
+            UPDATE calls SET idempotency_key = NULL
+            WHERE organization_id = \(organizationID) AND idempotency_key = \(new.idempotencyKey)
+              AND created_at < now() - make_interval(secs => \(Self.idempotencyKeyLifetimeSeconds))
             """, logger: logger)
         let again = try await client.query(
             """
