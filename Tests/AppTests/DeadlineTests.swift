@@ -61,11 +61,14 @@ import Testing
     }
 
     @Test func aTimeoutWithTheServerReachableIsBusyForThatStepOnly() async throws {
-        let probes = Mutex(0)
+        final class Count: Sendable {
+            let value = Mutex(0)
+        }
+        let probes = Count()
         let gate = DatabaseAvailability(
             deadline: .milliseconds(100), probeDeadline: .milliseconds(30),
             reachability: .init {
-                probes.withLock { $0 += 1 }
+                probes.value.withLock { $0 += 1 }
                 return true
             })
         await withTaskGroup(of: Void.self) { group in
@@ -79,7 +82,7 @@ import Testing
         }
         #expect(!gate.isUnavailable)
         #expect(gate.currentLimit == .milliseconds(100))
-        #expect(probes.withLock { $0 } <= 2, "steps timing out together share one connectivity check")
+        #expect(probes.value.withLock { $0 } <= 2, "steps timing out together share one connectivity check")
         #expect(try await gate.bounded { 3 } == 3)
     }
 
