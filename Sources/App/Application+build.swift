@@ -21,6 +21,10 @@ struct AppDependencies: Sendable {
     let factory: ProviderFactory
     let telephony: TelephonySettings
     let now: @Sendable () -> Date
+    /// The deadline of one provider request.
+    let providerTimeout: Duration
+    /// How often the change feed proves its LISTEN connection still hears notifications.
+    let changeFeedHeartbeat: Duration
     /// Request, provider and cache metrics, served at `GET /metrics`.
     let metrics: AppMetrics
     /// Bounds the requests' database steps and fails fast while PostgreSQL is away.
@@ -31,6 +35,8 @@ struct AppDependencies: Sendable {
         logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.postgres = postgres
+        providerTimeout = configuration.providerTimeout
+        changeFeedHeartbeat = configuration.changeFeedHeartbeat
         database = DatabaseAvailability(reachability: configuration.database.map { DatabaseReachability.connecting(to: $0) })
         organizations = OrganizationStore(client: postgres)
         keys = APIKeyStore(client: postgres)
@@ -48,7 +54,8 @@ struct AppDependencies: Sendable {
             http: ProviderHTTPClient(
                 client: httpClient, timeout: .nanoseconds(Int64(configuration.providerTimeout.components.seconds) * 1_000_000_000
                     + configuration.providerTimeout.components.attoseconds / 1_000_000_000), metrics: metrics),
-            endpoints: configuration.endpoints, environmentScope: configuration.environmentScope, metrics: metrics)
+            endpoints: configuration.endpoints, environmentScope: configuration.environmentScope,
+            cacheTimeToLive: configuration.providerCacheTTL, metrics: metrics)
         telephony = TelephonySettings(
             publicURL: configuration.publicURL, mediaStreamURL: configuration.mediaStreamURL,
             streamTokens: TokenSigner(keyring: sealer.keyring, purpose: "stream-token/v1"))
@@ -62,10 +69,12 @@ struct AppDependencies: Sendable {
             metrics: metrics)
     }
 
-    /// The service that drops cached provider configurations when any instance writes one.
+    /// The service that drops cached provider configurations when any instance writes one, and
+    /// all of them whenever it (re)starts listening or its heartbeat went unheard.
     func changeFeed(logger: Logger) -> ConfigurationChangeFeed {
         ConfigurationChangeFeed(
-            client: postgres, logger: logger, onListening: { [factory] in factory.invalidateAll() },
+            client: postgres, logger: logger, heartbeatInterval: changeFeedHeartbeat,
+            onListening: { [factory] in factory.invalidateAll() },
             onChange: { [factory] organizationID in factory.invalidate(organizationID: organizationID) })
     }
 }
@@ -84,7 +93,8 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
         settings: dependencies.telephony, now: dependencies.now, metrics: dependencies.metrics,
         database: dependencies.database)
     webhooks.addRoutes(to: router)
-    ColdCallWebhookController(webhooks: webhooks, service: dependencies.coldCalls).addRoutes(to: router)
+    ColdCallWebhookController(webhooks: webhooks, service: dependencies.coldCalls, providerTimeout: dependencies.providerTimeout)
+        .addRoutes(to: router)
     let api = router.group("/api/v1").add(middleware: AuthMiddleware(keys: dependencies.keys, database: dependencies.database))
     OrganizationController(organizations: dependencies.organizations).addRoutes(to: api)
     APIKeyController(organizations: dependencies.organizations, keys: dependencies.keys).addRoutes(to: api)

@@ -36,6 +36,10 @@ struct AppConfiguration: Sendable {
     var endpoints = ProviderEndpoints()
     /// Deadline of every outbound provider request.
     var providerTimeout: Duration = .seconds(10)
+    /// How long a resolved provider configuration is cached (the change feed invalidates sooner).
+    var providerCacheTTL: Duration = ConfigurationCache.defaultTimeToLive
+    /// How often the change feed checks that its LISTEN connection still hears notifications.
+    var changeFeedHeartbeat: Duration = ConfigurationChangeFeed.defaultHeartbeatInterval
     /// OSS mode: providers configured through the environment.
     var environmentProviders = OrganizationTelephonyConfiguration()
     /// Which organizations may use them (`TELEPHONY_ENVIRONMENT_ORGANIZATIONS`).
@@ -124,6 +128,13 @@ struct AppConfiguration: Sendable {
                 configuration.providerTimeout = .milliseconds(milliseconds)
             } else {
                 problems.append("SWITCHBOARD_PROVIDER_TIMEOUT_MS must be 100 to 120000")
+            }
+        }
+        if let raw = environment["SWITCHBOARD_PROVIDER_CACHE_TTL_SECONDS"] {
+            if let seconds = Int(raw), (1...86_400).contains(seconds) {
+                configuration.providerCacheTTL = .seconds(seconds)
+            } else {
+                problems.append("SWITCHBOARD_PROVIDER_CACHE_TTL_SECONDS must be 1 to 86400")
             }
         }
         do {
