@@ -261,12 +261,14 @@ import Testing
             var numbers = AppHarness.twilioDocument
             numbers["auth_token"] = .string("****" + String(AppHarness.Secrets.rotatedAuthToken.suffix(4)))
             numbers["from_numbers"] = .array([.string("+14155550111")])
-            let kept = try await client.send(.put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: numbers)
+            let kept = try await client.send(
+                .put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: numbers, headers: [.ifMatch: "\"2\""])
             #expect((try kept.object()["previous_secret"] as? [String: Any])?["in_grace"] as? Bool == true)
             // …one that replaces the secret (say, after a leak) ends it.
             var replaced = numbers
             replaced["auth_token"] = .string("00112233445566778899aabbccddeeff")
-            let dropped = try await client.send(.put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: replaced)
+            let dropped = try await client.send(
+                .put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: replaced, headers: [.ifMatch: "\"3\""])
             #expect((try dropped.object()["previous_secret"] as? [String: Any])?["in_grace"] as? Bool == false)
             let opened = try await harness.dependencies.configurations.open(
                 organizationID: harness.acme.id, key: "TWILIO_CONFIGURATION", logger: TestDatabase.logger)

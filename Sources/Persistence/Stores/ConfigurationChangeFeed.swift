@@ -56,12 +56,16 @@ public struct ConfigurationChangeFeed: Service {
                 do {
                     try await listen()
                 } catch is HeartbeatMissed {
+                    // The connection was closed for it, so the listening side may report that first;
+                    // `listen` rethrows either as `HeartbeatMissed`.
                     if Task.isCancelled { return }
                     logger.warning("configuration change feed missed its heartbeat; reconnecting")
                     onListening()
                 } catch {
                     if Task.isCancelled { return }
-                    logger.warning("configuration change feed interrupted; retrying", metadata: ["error": "\(type(of: error))"])
+                    logger.warning(
+                        "configuration change feed interrupted; retrying",
+                        metadata: ["error": "\(type(of: error))", "code": "\((error as? PSQLError)?.code.description ?? "-")"])
                 }
                 try? await Task.sleep(for: retryDelay)
             }
@@ -77,38 +81,44 @@ public struct ConfigurationChangeFeed: Service {
             // Payloads of other instances' heartbeats are not UUIDs, so every instance ignores them.
             let beat = "heartbeat:" + UUID().uuidString.lowercased()
             let heard = LastHeard()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for try await notification in notifications {
-                        if notification.payload == beat {
-                            heard.record()
-                        } else if let id = UUID(uuidString: notification.payload) {
-                            onChange(id)
-                        }
-                    }
-                }
-                group.addTask {
-                    while true {
-                        try await Task.sleep(for: heartbeatInterval)
-                        let sent = ContinuousClock.now
-                        // Sent without waiting: on a stuck connection the query never returns either.
-                        let send = Task {
-                            try await connection.query("SELECT pg_notify(\(Self.channel), \(beat))", logger: logger)
-                        }
-                        while !heard.since(sent) {
-                            guard ContinuousClock.now - sent < heartbeatTimeout else {
-                                send.cancel()
-                                // Closed, so the pool never hands the deaf connection out again.
-                                try? await connection.close()
-                                throw HeartbeatMissed()
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await notification in notifications {
+                            if notification.payload == beat {
+                                heard.record()
+                            } else if let id = UUID(uuidString: notification.payload) {
+                                onChange(id)
                             }
-                            try await Task.sleep(for: .milliseconds(10))
                         }
                     }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: heartbeatInterval)
+                            let sent = ContinuousClock.now
+                            // Sent without waiting: on a stuck connection the query never returns either.
+                            let send = Task {
+                                try await connection.query("SELECT pg_notify(\(Self.channel), \(beat))", logger: logger)
+                            }
+                            while !heard.since(sent) {
+                                guard ContinuousClock.now - sent < heartbeatTimeout else {
+                                    send.cancel()
+                                    heard.markMissed()
+                                    // Closed, so the pool never hands the deaf connection out again.
+                                    try? await connection.close()
+                                    throw HeartbeatMissed()
+                                }
+                                try await Task.sleep(for: .milliseconds(10))
+                            }
+                        }
+                    }
+                    // Either child ending ends listening on this connection.
+                    try await group.next()
+                    group.cancelAll()
                 }
-                // Either child ending ends listening on this connection.
-                try await group.next()
-                group.cancelAll()
+            } catch {
+                if heard.missed { throw HeartbeatMissed() }
+                throw error
             }
         }
     }
@@ -117,6 +127,12 @@ public struct ConfigurationChangeFeed: Service {
 /// When the feed last heard its own heartbeat (shared by its listening and heartbeat tasks).
 private final class LastHeard: Sendable {
     private let instant = Mutex<ContinuousClock.Instant?>(nil)
+    private let missedFlag = Mutex(false)
+
+    /// Whether a heartbeat went unheard (the connection was closed for it).
+    var missed: Bool { missedFlag.withLock { $0 } }
+
+    func markMissed() { missedFlag.withLock { $0 = true } }
 
     func record() { instant.withLock { $0 = .now } }
 
