@@ -17,14 +17,18 @@ struct AppDependencies: Sendable {
     let calls: CallStore
     let contacts: ContactStore
     let conferences: ConferenceStore
-    let conferenceTokens: ConferenceTokenSigner
+    let conferenceTokens: TokenSigner
     let factory: ProviderFactory
     let telephony: TelephonySettings
     let now: @Sendable () -> Date
+    /// The deadline of one provider request.
+    let providerTimeout: Duration
+    /// How often the change feed proves its LISTEN connection still hears notifications.
+    let changeFeedHeartbeat: Duration
     /// Request, provider and cache metrics, served at `GET /metrics`.
     let metrics: AppMetrics
     /// Bounds the requests' database steps and fails fast while PostgreSQL is away.
-    let database = DatabaseAvailability()
+    let database: DatabaseAvailability
     /// Refuses addresses that keep failing authentication (bad API keys, refused webhook signatures).
     var authenticationFailures: AuthenticationFailureLimiter
     /// Odoo contact sync and outcome write-back.
@@ -36,6 +40,9 @@ struct AppDependencies: Sendable {
         logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.postgres = postgres
+        providerTimeout = configuration.providerTimeout
+        changeFeedHeartbeat = configuration.changeFeedHeartbeat
+        database = DatabaseAvailability(reachability: configuration.database.map { DatabaseReachability.connecting(to: $0) })
         organizations = OrganizationStore(client: postgres)
         keys = APIKeyStore(client: postgres)
         configurations = ConfigurationStore(client: postgres, sealer: sealer)
@@ -43,7 +50,7 @@ struct AppDependencies: Sendable {
         calls = CallStore(client: postgres, providerTimeout: configuration.providerTimeout)
         contacts = ContactStore(client: postgres)
         conferences = ConferenceStore(client: postgres)
-        conferenceTokens = ConferenceTokenSigner(key: sealer.keyring.derivedKey(purpose: "conference-token/v1"))
+        conferenceTokens = TokenSigner(keyring: sealer.keyring, purpose: "conference-token/v1")
         let metrics = AppMetrics()
         self.metrics = metrics
         factory = ProviderFactory(
@@ -52,10 +59,11 @@ struct AppDependencies: Sendable {
             http: ProviderHTTPClient(
                 client: httpClient, timeout: .nanoseconds(Int64(configuration.providerTimeout.components.seconds) * 1_000_000_000
                     + configuration.providerTimeout.components.attoseconds / 1_000_000_000), metrics: metrics),
-            endpoints: configuration.endpoints, environmentScope: configuration.environmentScope, metrics: metrics)
+            endpoints: configuration.endpoints, environmentScope: configuration.environmentScope,
+            cacheTimeToLive: configuration.providerCacheTTL, metrics: metrics)
         telephony = TelephonySettings(
             publicURL: configuration.publicURL, mediaStreamURL: configuration.mediaStreamURL,
-            streamTokens: StreamToken(key: sealer.keyring.derivedKey(purpose: "stream-token/v1")))
+            streamTokens: TokenSigner(keyring: sealer.keyring, purpose: "stream-token/v1"))
         self.now = now
         authenticationFailures = AuthenticationFailureLimiter(
             limit: configuration.authenticationFailuresPerMinute, window: .seconds(60))
@@ -79,10 +87,12 @@ struct AppDependencies: Sendable {
             metrics: metrics, callPolicy: callPolicy)
     }
 
-    /// The service that drops cached provider configurations when any instance writes one.
+    /// The service that drops cached provider configurations when any instance writes one, and
+    /// all of them whenever it (re)starts listening or its heartbeat went unheard.
     func changeFeed(logger: Logger) -> ConfigurationChangeFeed {
         ConfigurationChangeFeed(
-            client: postgres, logger: logger, onListening: { [factory] in factory.invalidateAll() },
+            client: postgres, logger: logger, heartbeatInterval: changeFeedHeartbeat,
+            onListening: { [factory] in factory.invalidateAll() },
             onChange: { [factory] organizationID in factory.invalidate(organizationID: organizationID) })
     }
 }
@@ -102,7 +112,8 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
         settings: dependencies.telephony, now: dependencies.now, metrics: dependencies.metrics,
         database: dependencies.database)
     webhooks.addRoutes(to: router)
-    ColdCallWebhookController(webhooks: webhooks, service: dependencies.coldCalls).addRoutes(to: router)
+    ColdCallWebhookController(webhooks: webhooks, service: dependencies.coldCalls, providerTimeout: dependencies.providerTimeout)
+        .addRoutes(to: router)
     let api = router.group("/api/v1").add(middleware: AuthMiddleware(keys: dependencies.keys, database: dependencies.database))
     OrganizationController(organizations: dependencies.organizations).addRoutes(to: api)
     APIKeyController(organizations: dependencies.organizations, keys: dependencies.keys).addRoutes(to: api)

@@ -14,10 +14,14 @@ import AsyncHTTPClient
 
 extension AppDependencies {
     /// The production graph on a test database, a fresh master key and the shared HTTP client.
+    /// Unless the configuration names a database, reachability is checked against the test cluster
+    /// (the server `postgres` is a client of).
     static func forTesting(
         postgres: PostgresClient, configuration: AppConfiguration = AppConfiguration(), keyring: MasterKeyring? = nil
     ) throws -> AppDependencies {
-        AppDependencies(
+        var configuration = configuration
+        if configuration.database == nil { configuration.database = try TestDatabase.maintenanceConfiguration() }
+        return AppDependencies(
             postgres: postgres, sealer: SecretSealer(keyring: try keyring ?? TestKeys.keyring()), httpClient: .shared,
             configuration: configuration, logger: TestDatabase.logger)
     }

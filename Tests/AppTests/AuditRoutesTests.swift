@@ -18,7 +18,7 @@ import Testing
             ).object()
             try await client.send(
                 .delete, "/api/v1/organizations/acme/api-keys/\(created["id"] as? String ?? "")", key: harness.acmeAdmin)
-            try await client.send(.delete, path, key: harness.acmeAdmin)
+            try await client.send(.delete, path, key: harness.acmeAdmin, headers: [.ifMatch: "\"2\""])
 
             let response = try await client.send(.get, "/api/v1/organizations/acme/audit-events?limit=3", key: harness.acmeAdmin)
             #expect(response.status == .ok)

@@ -71,7 +71,7 @@ import Testing
         #expect(put.status == 201, "storing \(provider.rawValue): \(put.text)")
         let choose = try await stack.send(
             .PUT, "/api/v1/organizations/acme/configuration/TELEPHONY_PROVIDER", key: stack.harness.acmeAdmin,
-            json: ["provider": provider.rawValue])
+            json: ["provider": provider.rawValue], headers: try await stack.ifMatch("TELEPHONY_PROVIDER"))
         #expect(choose.status == 200 || choose.status == 201)
     }
 

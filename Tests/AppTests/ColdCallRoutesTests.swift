@@ -199,7 +199,7 @@ import Testing
 
 /// The signed conference tokens that admit legs to sessions.
 @Suite struct ConferenceTokenTests {
-    let signer = ConferenceTokenSigner(key: .init(size: .bits256))
+    let signer = TokenSigner(keys: [.init(id: "k1", key: .init(size: .bits256))])
     let claim = ConferenceToken(
         organizationID: UUID(), conferenceID: UUID(), role: .agent, clientID: "agent-7", expires: 2_000_000_000)
 
@@ -212,7 +212,7 @@ import Testing
 
     @Test func anAlteredOrForeignTokenIsRefused() {
         let token = signer.token(for: claim)
-        let other = ConferenceTokenSigner(key: .init(size: .bits256))
+        let other = TokenSigner(keys: [.init(id: "k1", key: .init(size: .bits256))])
         #expect(other.claim(token, now: nil) == nil)
         #expect(signer.claim(token.replacingOccurrences(of: "|agent|", with: "|contact|"), now: nil) == nil)
         #expect(signer.claim(token.replacingOccurrences(of: "agent-7", with: "agent-8"), now: nil) == nil)

@@ -142,20 +142,89 @@ import Testing
             let chosen = try await client.send(
                 .put, "\(Self.path)/TELEPHONY_PROVIDER", key: harness.acmeAdmin, json: ["provider": .string("twilio")])
             #expect(chosen.status == .created)
-            let delete = try await client.send(.delete, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin)
+            let delete = try await client.send(
+                .delete, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, headers: [.ifMatch: "\"1\""])
             #expect(delete.status == .conflict)
+            #expect(try delete.errorCode() == "provider_in_use")
             do {
-                let response = try await client.send(.delete, "\(Self.path)/TELEPHONY_PROVIDER", key: harness.acmeAdmin)
+                let response = try await client.send(
+                    .delete, "\(Self.path)/TELEPHONY_PROVIDER", key: harness.acmeAdmin, headers: [.ifMatch: "\"1\""])
                 #expect(response.status == .noContent)
             }
             do {
-                let response = try await client.send(.delete, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin)
+                let response = try await client.send(
+                    .delete, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, headers: [.ifMatch: "\"1\""])
                 #expect(response.status == .noContent)
             }
             do {
                 let response = try await client.send(.get, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin)
                 #expect(response.status == .notFound)
             }
+        }
+    }
+
+    @Test func replacingOrDeletingAStoredDocumentWithoutIfMatchIs428AndChangesNothing() async throws {
+        try await AppHarness.run { harness, client in
+            let created = try await client.send(
+                .put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: AppHarness.twilioDocument)
+            #expect(created.status == .created, "a first PUT needs no If-Match")
+            var edited = AppHarness.twilioDocument
+            edited["from_numbers"] = .array([.string("+14155550111")])
+            let put = try await client.send(.put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: edited)
+            #expect(put.status == .preconditionRequired)
+            #expect(try put.errorCode() == "precondition_required")
+            let delete = try await client.send(.delete, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin)
+            #expect(delete.status == .preconditionRequired)
+            #expect(try delete.errorCode() == "precondition_required")
+            let stored = try #require(
+                try await harness.dependencies.configurations.get(
+                    organizationID: harness.acme.id, key: "TWILIO_CONFIGURATION", logger: TestDatabase.logger))
+            #expect(stored.version == 1)
+            #expect(try await storedDocument(harness, "TWILIO_CONFIGURATION")?["from_numbers"]
+                == .array([.string("+14155550100")]))
+        }
+    }
+
+    /// A DELETE of the Twilio document and a PUT choosing Twilio as TELEPHONY_PROVIDER, racing:
+    /// the delete has passed its "not the default" check and waits (the test holds the row) while
+    /// the PUT passes its "is configured" check. Whichever order PostgreSQL lets them commit in,
+    /// TELEPHONY_PROVIDER never ends up naming a provider that is not stored.
+    @Test func aConcurrentDeleteAndChoiceOfTheSameProviderNeverLeaveTheDefaultUnconfigured() async throws {
+        try await AppHarness.run(mode: .live) { harness, client in
+            try await client.send(.put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: AppHarness.twilioDocument)
+            try await client.send(
+                .put, "\(Self.path)/PLIVO_CONFIGURATION", key: harness.acmeAdmin,
+                json: [
+                    "auth_id": .string("MAODUZYTQ0Y2FMYJBLOW"), "auth_token": .string("test-only-plivo-auth-token"),
+                    "from_numbers": .array([.string("+14155550100")]),
+                ])
+            let plivo = try await client.send(
+                .put, "\(Self.path)/TELEPHONY_PROVIDER", key: harness.acmeAdmin, json: ["provider": .string("plivo")])
+            #expect(plivo.status == .created, "\(plivo.text)")
+            let statuses = try await harness.postgres.withConnection { connection in
+                try await connection.query("BEGIN", logger: TestDatabase.logger)
+                try await connection.query(
+                    """
+                    SELECT 1 FROM organization_configuration
+                    WHERE organization_id = \(harness.acme.id) AND key = 'TWILIO_CONFIGURATION' FOR UPDATE
+                    """, logger: TestDatabase.logger)
+                async let delete = client.send(
+                    .delete, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, headers: [.ifMatch: "\"1\""])
+                try await Task.sleep(for: .milliseconds(400))
+                async let choose = client.send(
+                    .put, "\(Self.path)/TELEPHONY_PROVIDER", key: harness.acmeAdmin, json: ["provider": .string("twilio")],
+                    headers: [.ifMatch: "\"1\""])
+                try await Task.sleep(for: .milliseconds(400))
+                try await connection.query("COMMIT", logger: TestDatabase.logger)
+                return try await (delete.status, choose.status)
+            }
+            let chosen = try await storedDocument(harness, "TELEPHONY_PROVIDER")?["provider"]?.stringValue
+            let twilioStored = try await storedDocument(harness, "TWILIO_CONFIGURATION") != nil
+            #expect(chosen != "twilio" || twilioStored, "TELEPHONY_PROVIDER names a deleted provider (\(statuses))")
+            // Exactly one of the two took effect, and the other was refused for the right reason.
+            #expect(
+                (statuses.0 == .noContent && statuses.1 == .unprocessableContent)
+                    || (statuses.0 == .conflict && statuses.1 == .ok), "\(statuses)")
         }
     }
 
@@ -192,12 +261,14 @@ import Testing
             var numbers = AppHarness.twilioDocument
             numbers["auth_token"] = .string("****" + String(AppHarness.Secrets.rotatedAuthToken.suffix(4)))
             numbers["from_numbers"] = .array([.string("+14155550111")])
-            let kept = try await client.send(.put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: numbers)
+            let kept = try await client.send(
+                .put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: numbers, headers: [.ifMatch: "\"2\""])
             #expect((try kept.object()["previous_secret"] as? [String: Any])?["in_grace"] as? Bool == true)
             // …one that replaces the secret (say, after a leak) ends it.
             var replaced = numbers
             replaced["auth_token"] = .string("00112233445566778899aabbccddeeff")
-            let dropped = try await client.send(.put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: replaced)
+            let dropped = try await client.send(
+                .put, "\(Self.path)/TWILIO_CONFIGURATION", key: harness.acmeAdmin, json: replaced, headers: [.ifMatch: "\"3\""])
             #expect((try dropped.object()["previous_secret"] as? [String: Any])?["in_grace"] as? Bool == false)
             let opened = try await harness.dependencies.configurations.open(
                 organizationID: harness.acme.id, key: "TWILIO_CONFIGURATION", logger: TestDatabase.logger)

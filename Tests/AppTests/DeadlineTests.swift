@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import App
@@ -44,17 +45,51 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(5), "the caller waited for the work")
     }
 
-    @Test func theDatabaseGateShortensTheDeadlineAfterATimeoutUntilASuccess() async throws {
-        let gate = DatabaseAvailability(deadline: .milliseconds(200), probeDeadline: .milliseconds(30))
+    @Test func theDatabaseGateShortensTheDeadlineAfterATimeoutWithTheServerUnreachableUntilASuccess() async throws {
+        let gate = DatabaseAvailability(
+            deadline: .milliseconds(200), probeDeadline: .milliseconds(30), reachability: .init { false })
         #expect(try await gate.bounded { 1 } == 1)
         #expect(gate.currentLimit == .milliseconds(200))
-        await #expect(throws: APIError.self) { try await gate.bounded { await Self.stubborn(.seconds(8)) } }
+        await #expect(throws: DatabaseAvailabilityError.unavailable) { try await gate.bounded { await Self.stubborn(.seconds(8)) } }
         #expect(gate.isUnavailable)
         #expect(gate.currentLimit == .milliseconds(30))
-        await #expect(throws: APIError.self) { try await gate.bounded { await Self.stubborn(.seconds(8)) } }
+        await #expect(throws: DatabaseAvailabilityError.unavailable) { try await gate.bounded { await Self.stubborn(.seconds(8)) } }
         #expect(gate.currentLimit == .milliseconds(30))
         #expect(try await gate.bounded { 2 } == 2)
         #expect(!gate.isUnavailable)
         #expect(gate.currentLimit == .milliseconds(200))
+    }
+
+    @Test func aTimeoutWithTheServerReachableIsBusyForThatStepOnly() async throws {
+        final class Count: Sendable {
+            let value = Mutex(0)
+        }
+        let probes = Count()
+        let gate = DatabaseAvailability(
+            deadline: .milliseconds(100), probeDeadline: .milliseconds(30),
+            reachability: .init {
+                probes.value.withLock { $0 += 1 }
+                return true
+            })
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<5 {
+                group.addTask {
+                    await #expect(throws: DatabaseAvailabilityError.busy) {
+                        try await gate.bounded { await Self.stubborn(.seconds(8)) }
+                    }
+                }
+            }
+        }
+        #expect(!gate.isUnavailable)
+        #expect(gate.currentLimit == .milliseconds(100))
+        #expect(probes.value.withLock { $0 } <= 2, "steps timing out together share one connectivity check")
+        #expect(try await gate.bounded { 3 } == 3)
+    }
+
+    @Test func aStatementErrorIsRethrownAndChangesNothing() async throws {
+        let gate = DatabaseAvailability(deadline: .seconds(5), reachability: .init { false })
+        struct StatementFailed: Error {}
+        await #expect(throws: StatementFailed.self) { try await gate.bounded { () async throws -> Int in throw StatementFailed() } }
+        #expect(!gate.isUnavailable)
     }
 }

@@ -175,8 +175,16 @@ struct LiveStack {
         #expect(put.status == 201, "storing \(provider.rawValue): \(put.text)")
         let choose = try await send(
             .PUT, "/api/v1/organizations/acme/configuration/TELEPHONY_PROVIDER", key: harness.acmeAdmin,
-            json: ["provider": provider.rawValue])
+            json: ["provider": provider.rawValue], headers: try await ifMatch("TELEPHONY_PROVIDER"))
         #expect(choose.status == 200 || choose.status == 201, "choosing \(provider.rawValue): \(choose.text)")
+    }
+
+    /// `If-Match` with the stored version of Acme's `key`, or nothing when it is not stored (a
+    /// first PUT needs none; replacing needs it).
+    func ifMatch(_ key: String) async throws -> [(String, String)] {
+        let current = try await send(.GET, "/api/v1/organizations/acme/configuration/\(key)", key: harness.acmeAdmin)
+        guard current.status == 200, let version = current.object["version"] as? Int else { return [] }
+        return [("If-Match", "\"\(version)\"")]
     }
 
     /// Polls the call until its status is terminal (or 15 s pass: the suite runs in parallel on

@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
+import PostgresNIO
 import ProviderSimulators
 import Providers
+import TestSupport
 import Testing
 
 @testable import App
@@ -141,6 +143,44 @@ import Testing
             #expect(other.status == 409)
             let placedCalls = stack.simulator.requests().filter { $0.provider == "twilio" && $0.path.hasSuffix("/Calls.json") && $0.method == "POST" }
             #expect(placedCalls.count == 1)
+        }
+    }
+
+    /// The fingerprint is of the request as sent: a retry after the organization's default provider
+    /// changed is the same request and replays, instead of a 409 for "another request".
+    @Test func aRetryAfterTheDefaultProviderChangedReplaysTheFirstCall() async throws {
+        try await LiveStack.run { stack in
+            try await stack.configure(.twilio)
+            var request = HTTPClientRequestBuilder(stack: stack)
+            let first = try await request.initiate(idempotencyKey: "retry-2", to: Self.destination)
+            #expect(first.status == 201)
+            try await stack.configure(.telnyx)
+            let second = try await request.initiate(idempotencyKey: "retry-2", to: Self.destination)
+            #expect(second.status == 201, "\(second.object)")
+            #expect(second.object["call_id"] as? String == first.object["call_id"] as? String)
+            #expect(second.object["provider"] as? String == "twilio")
+        }
+    }
+
+    /// Idempotency-Keys expire after 24 hours: a key first used more than a day ago places a new
+    /// call, even for another request; the old call stays.
+    @Test func anIdempotencyKeyOlderThanADayIsFreeAgain() async throws {
+        try await LiveStack.run { stack in
+            try await stack.configure(.twilio)
+            var request = HTTPClientRequestBuilder(stack: stack)
+            let first = try await request.initiate(idempotencyKey: "daily", to: Self.destination)
+            #expect(first.status == 201)
+            let firstID = try #require((first.object["call_id"] as? String).flatMap(UUID.init(uuidString:)))
+            try await stack.harness.postgres.query(
+                "UPDATE calls SET created_at = now() - interval '25 hours' WHERE id = \(firstID)", logger: TestDatabase.logger)
+            let again = try await request.initiate(idempotencyKey: "daily", to: "+14155550999")
+            #expect(again.status == 201, "\(again.object)")
+            #expect(again.object["call_id"] as? String != first.object["call_id"] as? String)
+            let old = try await stack.send(.GET, "/api/v1/telephony/calls/\(firstID.lowercasedString)", key: stack.harness.acmeService)
+            #expect(old.status == 200)
+            // Within the day the key still names its call.
+            let replay = try await request.initiate(idempotencyKey: "daily", to: "+14155550999")
+            #expect(replay.object["call_id"] as? String == again.object["call_id"] as? String)
         }
     }
 

@@ -192,13 +192,13 @@ import Testing
                 }, uniquingKeysWith: { first, _ in first })
             let token = try #require(fields["token"])
             let expires = try #require(fields["expires"].flatMap { Int($0) })
-            #expect(abs(Double(expires) - Date().timeIntervalSince1970 - StreamToken.lifetime) < 60)
+            #expect(abs(Double(expires) - Date().timeIntervalSince1970 - TokenSigner.streamTokenLifetime) < 60)
             let tokens = harness.dependencies.telephony.streamTokens
-            #expect(tokens.isValid(token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run9", expires: expires, now: Date()))
-            #expect(!tokens.isValid(token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run10", expires: expires, now: Date()))
-            #expect(!tokens.isValid(token, organizationID: harness.globex.id, workflowID: "wf1", workflowRunID: "run9", expires: expires, now: Date()))
-            #expect(!tokens.isValid(token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run9", expires: expires + 1, now: Date()))
-            #expect(!tokens.isValid(
+            #expect(tokens.isValidStreamToken(token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run9", expires: expires, now: Date()))
+            #expect(!tokens.isValidStreamToken(token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run10", expires: expires, now: Date()))
+            #expect(!tokens.isValidStreamToken(token, organizationID: harness.globex.id, workflowID: "wf1", workflowRunID: "run9", expires: expires, now: Date()))
+            #expect(!tokens.isValidStreamToken(token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run9", expires: expires + 1, now: Date()))
+            #expect(!tokens.isValidStreamToken(
                 token, organizationID: harness.acme.id, workflowID: "wf1", workflowRunID: "run9", expires: expires,
                 now: Date(timeIntervalSince1970: Double(expires) + 1)))
             let unsigned = try await post(client, path, form: statusForm("in-progress", sequence: 2), token: nil)

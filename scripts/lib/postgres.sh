@@ -326,11 +326,13 @@ sb_postgres_up() {
   export SWITCHBOARD_TEST_DATABASE_URL="${SWITCHBOARD_TEST_DATABASE_URL:-postgres://switchboard:$pw@127.0.0.1:$port/postgres}"
 }
 
-# Stop the cluster if it runs (used by scripts/pg).
+# Stop the cluster if it runs (used by scripts/pg). `sb_postgres_stop immediate` stops it
+# without a checkpoint, as a crash would (scripts/faults); the next start runs crash recovery.
 sb_postgres_stop() {
+  local mode=${1:-fast}
   sb__pg_locate || return
   if sb__pg_running; then
-    sb__as_owner "$SB_PG_BIN/pg_ctl" stop -w -m fast -D "$SB_PGDATA" >/dev/null || return
+    sb__as_owner "$SB_PG_BIN/pg_ctl" stop -w -m "$mode" -D "$SB_PGDATA" >/dev/null || return
     sb__log "stopped ($(sb__pretty "$SB_PGDATA"))"
   else
     sb__log "not running ($(sb__pretty "$SB_PGDATA"))"

@@ -309,9 +309,9 @@ struct ColdCallController {
             default:
                 throw APIError.badRequest("invalid_field", "give exactly one of 'contact_id' and 'to_phone'")
             }
+            let requestedFrom = try body.fromPhone.map { try TelephonyController.phoneNumber($0, field: "from_phone") }
             let provider = try await service.conferenceProvider(organizationID, named: explicit)
-            let from = try body.fromPhone.map { try TelephonyController.phoneNumber($0, field: "from_phone") }
-                ?? provider.configuredNumbers.first ?? ""
+            let from = requestedFrom ?? provider.configuredNumbers.first ?? ""
             guard provider.configuredNumbers.contains(from) else {
                 throw APIError.badRequest(
                     "invalid_field", "'from_phone' must be one of the organization's \(provider.name.rawValue) numbers")
@@ -319,7 +319,11 @@ struct ColdCallController {
             let (conference, call, replayed) = try await service.dial(
                 organizationID: organizationID, provider: provider, to: to, from: from, contact: contact,
                 idempotencyKey: idempotencyKey,
-                requestHash: TelephonyController.fingerprint(["cold-call", to, from, provider.name.rawValue, contact?.id.lowercasedString ?? ""]),
+                // The request as sent (a contact by its id), not what it resolved to.
+                requestHash: TelephonyController.fingerprint([
+                    "cold-call", contact?.id.lowercasedString ?? "", contact == nil ? to : "", requestedFrom ?? "",
+                    explicit?.rawValue ?? "",
+                ]),
                 createdBy: context.apiKey?.id, logger: context.logger)
             let response = InitiateResponse(
                 conferenceID: conference.id.lowercasedString, callID: call.id.lowercasedString, status: conference.status,

@@ -12,7 +12,7 @@ struct ColdCallService: Sendable {
     let calls: CallStore
     let factory: ProviderFactory
     let settings: TelephonySettings
-    let tokens: ConferenceTokenSigner
+    let tokens: TokenSigner
     let now: @Sendable () -> Date
     /// Counts provider events that could not be applied (stored, logged, never dropped silently).
     var metrics: AppMetrics? = nil

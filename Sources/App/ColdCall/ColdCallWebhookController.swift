@@ -14,9 +14,15 @@ import Providers
 /// - `…/webhooks/{provider}/{org}/cold-call/twiml`: the markup that joins a Twilio leg to its
 ///   conference — the contact's (token in the URL) and the agent's browser leg (the TwiML app's
 ///   Voice URL; token in the Access Token's params).
+///
+/// Both run under the status webhook's database deadlines (`DatabaseAvailability`): a request
+/// during an outage answers 503 at once instead of hanging on the pool. The events route may also
+/// answer or bridge a leg at the provider, so its deadline allows `providerTimeout` more.
 struct ColdCallWebhookController {
     let webhooks: WebhookController
     let service: ColdCallService
+    /// The deadline of one provider request (`SWITCHBOARD_PROVIDER_TIMEOUT_MS`).
+    var providerTimeout: Duration = .seconds(10)
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let group = router.group("/api/v1/telephony/webhooks")
@@ -26,8 +32,12 @@ struct ColdCallWebhookController {
                 throw APIError.notFound("not_found", "\(provider.name.rawValue) has no cold-call webhooks")
             }
             do {
-                try await service.handleEvent(
-                    organizationID: organizationID, provider: conferencing, webhook: webhook, logger: context.logger)
+                let service = self.service
+                let logger = context.logger
+                try await webhooks.database.bounded(allowance: providerTimeout) {
+                    try await service.handleEvent(
+                        organizationID: organizationID, provider: conferencing, webhook: webhook, logger: logger)
+                }
             } catch let error as ProviderError {
                 // Answering or bridging a leg failed: 503 makes the provider retry the event.
                 context.logger.warning("cold-call event not applied", metadata: ["error": "\(error)"])
@@ -43,9 +53,14 @@ struct ColdCallWebhookController {
                 guard let conferencing = provider as? any ConferenceProvider, conferencing.conferenceStyle == .markup else {
                     throw APIError.notFound("not_found", "\(provider.name.rawValue) takes no conference markup")
                 }
-                let markup = try await service.joinMarkup(
-                    organizationID: organizationID, provider: conferencing, webhook: webhook,
-                    queryToken: request.uri.queryParameters.get("token"), logger: context.logger)
+                let service = self.service
+                let logger = context.logger
+                let queryToken = request.uri.queryParameters.get("token")
+                let markup = try await webhooks.database.bounded {
+                    try await service.joinMarkup(
+                        organizationID: organizationID, provider: conferencing, webhook: webhook, queryToken: queryToken,
+                        logger: logger)
+                }
                 return Response(
                     status: .ok, headers: [.contentType: markup.contentType],
                     body: .init(byteBuffer: ByteBuffer(string: markup.body)))

@@ -94,20 +94,26 @@ struct ConfigurationController {
             let ifMatch = try request.ifMatchVersion()
             let incoming = try await request.jsonObject(context: context)
             let schema = ConfigurationSchema.forKey(key)
-            if key == .telephonyProvider {
-                try await requireConfigured(choice: schema.validate(incoming), organizationID: organization.id, context: context)
-            }
-            let stored = try await configurations.put(
-                organizationID: organization.id, key: key.rawValue, ifMatch: ifMatch, actor: context.actor,
-                logger: context.logger
-            ) { currentData in
-                let current = try currentData.map(Self.decodeDocument)
-                let restored = schema.restoringMaskedSecrets(in: incoming, from: current)
-                let document = try schema.validate(restored)
-                let changed = Self.changedFields(from: current, to: document)
-                return try Self.write(
-                    document, schema: schema, auditDetails: ["fields_changed": changed.joined(separator: ",")],
-                    clearsPrevious: !schema.secretFieldNames.isDisjoint(with: changed))
+            // The provider TELEPHONY_PROVIDER chooses must be stored: checked inside the write's
+            // transaction, so a concurrent delete of that provider's document cannot slip between.
+            let required = try key == .telephonyProvider ? Self.chosenProvider(schema.validate(incoming)) : nil
+            let stored: StoredConfiguration
+            do {
+                stored = try await configurations.put(
+                    organizationID: organization.id, key: key.rawValue, ifMatch: ifMatch, ifMatchRequired: true,
+                    requiring: required?.configurationKey.rawValue, actor: context.actor, logger: context.logger
+                ) { currentData in
+                    let current = try currentData.map(Self.decodeDocument)
+                    let restored = schema.restoringMaskedSecrets(in: incoming, from: current)
+                    let document = try schema.validate(restored)
+                    let changed = Self.changedFields(from: current, to: document)
+                    return try Self.write(
+                        document, schema: schema, auditDetails: ["fields_changed": changed.joined(separator: ",")],
+                        clearsPrevious: !schema.secretFieldNames.isDisjoint(with: changed))
+                }
+            } catch let error as ConfigurationStore.RequiredConfigurationMissing {
+                guard let required else { throw error }
+                throw Self.notConfigured(required)
             }
             factory.invalidate(organizationID: organization.id)
             return try Self.respond(DocumentResponse(stored), status: stored.version == 1 ? .created : .ok)
@@ -117,14 +123,21 @@ struct ConfigurationController {
             let organization = try await context.organization(context.pathParameter("org"), store: organizations)
             let key = try Self.knownKey(context.pathParameter("key"), status: .notFound)
             let ifMatch = try request.ifMatchVersion()
-            if let provider = key.provider, try await defaultProvider(of: organization.id, context: context) == provider {
+            // The default provider's document cannot go: checked inside the delete's transaction.
+            let reference = key.provider.map { provider in
+                ConfigurationStore.Reference(key: ConfigurationKey.telephonyProvider.rawValue) { document in
+                    (try? Self.chosenProvider(Self.decodeDocument(document))) == provider
+                }
+            }
+            do {
+                try await configurations.delete(
+                    organizationID: organization.id, key: key.rawValue, ifMatch: ifMatch, ifMatchRequired: true,
+                    unless: reference, actor: context.actor, logger: context.logger)
+            } catch is ConfigurationStore.ConfigurationInUse {
                 throw APIError.conflict(
                     "provider_in_use",
                     "\(key.rawValue) is the organization's TELEPHONY_PROVIDER; choose another provider or delete TELEPHONY_PROVIDER first")
             }
-            try await configurations.delete(
-                organizationID: organization.id, key: key.rawValue, ifMatch: ifMatch, actor: context.actor,
-                logger: context.logger)
             factory.invalidate(organizationID: organization.id)
             return Response(status: .noContent)
         }
@@ -234,31 +247,20 @@ struct ConfigurationController {
         }
     }
 
-    /// 422 when the chosen provider has no stored configuration (the factory could not use it).
-    private func requireConfigured(choice: [String: JSONValue], organizationID: UUID, context: AppRequestContext)
-        async throws
-    {
-        guard let name = choice["provider"]?.stringValue, let provider = ProviderName(rawValue: name) else { return }
-        let stored = try await configurations.get(
-            organizationID: organizationID, key: provider.configurationKey.rawValue, logger: context.logger)
-        guard stored != nil else {
-            throw APIError.unprocessable(
-                "invalid_configuration", "the document is invalid: fix each listed field",
-                fields: [
-                    FieldError(
-                        field: "provider",
-                        problem: "\(provider.rawValue) is not configured; store \(provider.configurationKey.rawValue) first")
-                ])
-        }
+    /// The provider a TELEPHONY_PROVIDER document chooses.
+    static func chosenProvider(_ document: [String: JSONValue]) -> ProviderName? {
+        document["provider"]?.stringValue.flatMap(ProviderName.init(rawValue:))
     }
 
-    private func defaultProvider(of organizationID: UUID, context: AppRequestContext) async throws -> ProviderName? {
-        guard
-            let stored = try await configurations.get(
-                organizationID: organizationID, key: ConfigurationKey.telephonyProvider.rawValue, logger: context.logger)
-        else { return nil }
-        let document = try Self.decodeDocument(Data(stored.publicDocument.utf8))
-        return document["provider"]?.stringValue.flatMap(ProviderName.init(rawValue:))
+    /// 422 when the chosen provider has no stored configuration (the factory could not use it).
+    static func notConfigured(_ provider: ProviderName) -> APIError {
+        APIError.unprocessable(
+            "invalid_configuration", "the document is invalid: fix each listed field",
+            fields: [
+                FieldError(
+                    field: "provider",
+                    problem: "\(provider.rawValue) is not configured; store \(provider.configurationKey.rawValue) first")
+            ])
     }
 
     static func knownKey(_ raw: String, status: HTTPResponse.Status) throws(APIError) -> ConfigurationKey {

@@ -2,7 +2,8 @@ import Hummingbird
 import Logging
 import PostgresNIO
 
-/// `/healthz` (the process is up) and `/readyz` (the database answers).
+/// `/healthz` (the process is up) and `/readyz` (the database answers, or is reachable and busy:
+/// a saturated pool is a per-request condition, not a reason to take the instance out of service).
 struct HealthController {
     let postgres: PostgresClient
     /// Told when the database answers again (or not), so other requests stop or start failing fast.
@@ -19,6 +20,8 @@ struct HealthController {
                 _ = try await database.bounded {
                     try await postgres.query("SELECT 1", logger: context.logger)
                 }
+            } catch DatabaseAvailabilityError.busy {
+                return Status(status: "ready")
             } catch {
                 context.logger.warning("readiness check failed", metadata: ["error": "\(type(of: error))"])
                 throw APIError.databaseUnavailable

@@ -113,9 +113,9 @@ struct TelephonyController {
                     throw APIError.badRequest("invalid_field", "'\(field)' must be 1-200 characters")
                 }
             }
+            let requestedFrom = try body.fromNumber.map { try Self.phoneNumber($0, field: "from_number") }
             let provider = try await resolve(organizationID, explicit: explicit)
-            let from = try body.fromNumber.map { try Self.phoneNumber($0, field: "from_number") }
-                ?? provider.configuredNumbers.first ?? ""
+            let from = requestedFrom ?? provider.configuredNumbers.first ?? ""
             guard provider.configuredNumbers.contains(from) else {
                 throw APIError.badRequest(
                     "invalid_field", "'from_number' must be one of the organization's \(provider.name.rawValue) numbers")
@@ -125,7 +125,11 @@ struct TelephonyController {
             let new = NewCall(
                 provider: provider.name.rawValue, fromNumber: from, toNumber: to, workflowID: body.workflowID,
                 workflowRunID: body.workflowRunID, idempotencyKey: idempotencyKey,
-                requestHash: Self.fingerprint([to, from, provider.name.rawValue, body.workflowID ?? "", body.workflowRunID ?? ""]),
+                // The request as sent, not what it resolved to: a retry after the default provider
+                // (or its first number) changed is still the same request.
+                requestHash: Self.fingerprint([
+                    to, requestedFrom ?? "", explicit?.rawValue ?? "", body.workflowID ?? "", body.workflowRunID ?? "",
+                ]),
                 createdBy: context.apiKey?.id, limits: limits)
             let call: Call
             switch try await calls.begin(organizationID: organizationID, call: new, logger: context.logger) {
@@ -302,9 +306,9 @@ struct TelephonyController {
 struct TelephonySettings: Sendable {
     let publicURL: String
     let mediaStreamURL: String
-    let streamTokens: StreamToken
+    let streamTokens: TokenSigner
 
-    init(publicURL: String, mediaStreamURL: String?, streamTokens: StreamToken) {
+    init(publicURL: String, mediaStreamURL: String?, streamTokens: TokenSigner) {
         self.publicURL = publicURL
         self.mediaStreamURL =
             mediaStreamURL
@@ -327,13 +331,13 @@ struct TelephonySettings: Sendable {
 
     /// The stream URL the answer markup points at, carrying the ids, an expiry and their token.
     func streamURL(organizationID: UUID, workflowID: String?, workflowRunID: String?, now: Date = Date()) -> String {
-        let expires = Int(now.timeIntervalSince1970 + StreamToken.lifetime)
+        let expires = Int(now.timeIntervalSince1970 + TokenSigner.streamTokenLifetime)
         var query = ["organization_id=\(organizationID.lowercasedString)"]
         if let workflowID { query.append("workflow_id=\(Self.escape(workflowID))") }
         if let workflowRunID { query.append("workflow_run_id=\(Self.escape(workflowRunID))") }
         query.append("expires=\(expires)")
         query.append(
-            "token=\(streamTokens.token(organizationID: organizationID, workflowID: workflowID, workflowRunID: workflowRunID, expires: expires))")
+            "token=\(streamTokens.streamToken(organizationID: organizationID, workflowID: workflowID, workflowRunID: workflowRunID, expires: expires))")
         return mediaStreamURL + (mediaStreamURL.contains("?") ? "&" : "?") + query.joined(separator: "&")
     }
 

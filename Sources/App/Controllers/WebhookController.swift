@@ -95,13 +95,20 @@ struct WebhookController {
         }
         let provider: any TelephonyProvider
         do {
-            provider = try await factory.provider(for: organization.id, named: name)
+            // A cache miss reads (and opens) the stored configuration: bounded like every database step.
+            let factory = self.factory
+            let organizationID = organization.id
+            provider = try await database.bounded { try await factory.provider(for: organizationID, named: name) }
         } catch let error as ProviderResolutionError {
             context.logger.warning("webhook for an unconfigured provider", metadata: ["reason": "\(error)"])
             throw refused
         } catch let error as ConfigurationValidationError {
             // Never tell an unauthenticated caller which stored fields are wrong; the operator sees it in the log.
             context.logger.error("stored provider configuration is invalid", metadata: ["problems": "\(error)"])
+            throw refused
+        } catch let error as SealingError {
+            // Nor that this server cannot open the stored configuration: nothing verifies, so 403.
+            context.logger.error("sealed configuration unreadable", metadata: ["error": .string(error.description)])
             throw refused
         }
         let body: ByteBuffer

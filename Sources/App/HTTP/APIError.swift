@@ -57,6 +57,12 @@ struct APIError: HTTPResponseError, CustomStringConvertible {
         status: .serviceUnavailable, code: "database_unavailable",
         message: "the database is unavailable; retry shortly")
 
+    /// The database is reachable but every pooled connection stayed busy past the deadline: this
+    /// request only; the client retries after `Retry-After` seconds.
+    static let serverBusy = APIError(
+        status: .serviceUnavailable, code: "server_busy",
+        message: "the server is busy; retry after the number of seconds in Retry-After", headers: [.retryAfter: "1"])
+
     static let internalError = APIError(
         status: .internalServerError, code: "internal_error",
         message: "an internal error occurred; quote the X-Request-ID when reporting it")

@@ -69,6 +69,8 @@ struct RequestMiddleware: RouterMiddleware {
                 return APIError(status: .preconditionFailed, code: "version_mismatch", message: error.description)
             case .conflict: return .conflict("conflict", error.description)
             case .rateLimited(_, let seconds): return .rateLimited(error.description, retryAfterSeconds: seconds)
+            case .versionRequired:
+                return APIError(status: .preconditionRequired, code: "precondition_required", message: error.description)
             }
         case let error as ConfigurationValidationError:
             return .unprocessable("invalid_configuration", "the document is invalid: fix each listed field", fields: error.errors)
@@ -77,7 +79,10 @@ struct RequestMiddleware: RouterMiddleware {
             return APIError(
                 status: .internalServerError, code: "configuration_unreadable",
                 message: "a stored configuration cannot be opened with this server's master keys; the operator must restore the missing key")
-        case let error as PSQLError where Self.isConnectivity(error):
+        case let error as DatabaseAvailabilityError:
+            if error == .unavailable { logger.warning("database unavailable") }
+            return error == .busy ? .serverBusy : .databaseUnavailable
+        case let error as PSQLError where DatabaseAvailability.isConnectivity(error):
             logger.warning("database unavailable", metadata: ["error": .string(String(describing: error.code))])
             return .databaseUnavailable
         case let error as PSQLError where error.serverInfo?[.sqlState] == "22021":
@@ -99,16 +104,6 @@ struct RequestMiddleware: RouterMiddleware {
         default:
             logger.error("unhandled error", metadata: ["error": .string(String(reflecting: error))])
             return .internalError
-        }
-    }
-
-    static func isConnectivity(_ error: PSQLError) -> Bool {
-        switch error.code {
-        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown,
-            .queryCancelled:
-            return true
-        default:
-            return error.serverInfo?[.sqlState].map { $0.hasPrefix("08") || $0.hasPrefix("57P") } ?? false
         }
     }
 

@@ -41,6 +41,10 @@ struct AppConfiguration: Sendable {
     /// Failed authentications (bad API keys, refused webhook signatures) one address may have in a
     /// minute before it is refused with 429 until the minute ends.
     var authenticationFailuresPerMinute = 120
+    /// How long a resolved provider configuration is cached (the change feed invalidates sooner).
+    var providerCacheTTL: Duration = ConfigurationCache.defaultTimeToLive
+    /// How often the change feed checks that its LISTEN connection still hears notifications.
+    var changeFeedHeartbeat: Duration = ConfigurationChangeFeed.defaultHeartbeatInterval
     /// OSS mode: providers configured through the environment.
     var environmentProviders = OrganizationTelephonyConfiguration()
     /// Which organizations may use them (`TELEPHONY_ENVIRONMENT_ORGANIZATIONS`).
@@ -147,6 +151,13 @@ struct AppConfiguration: Sendable {
                 configuration.authenticationFailuresPerMinute = count
             } else {
                 problems.append("SWITCHBOARD_AUTH_FAILURES_PER_MINUTE must be a whole number from 1 to 1000000")
+            }
+        }
+        if let raw = environment["SWITCHBOARD_PROVIDER_CACHE_TTL_SECONDS"] {
+            if let seconds = Int(raw), (1...86_400).contains(seconds) {
+                configuration.providerCacheTTL = .seconds(seconds)
+            } else {
+                problems.append("SWITCHBOARD_PROVIDER_CACHE_TTL_SECONDS must be 1 to 86400")
             }
         }
         do {

@@ -1,13 +1,12 @@
-import Crypto
 import Foundation
-import Providers
 
 /// A signed claim that a call leg belongs to a cold-call session: carried as Telnyx
 /// `client_state`, in the Twilio markup URL of the contact's leg, and in the agent's Access Token
 /// params. Browsers pass the agent's token back to the provider, so it must not be forgeable: it
 /// is an HMAC over every field, with a key every instance derives alike from the master key.
 ///
-/// Format: `cc1|<organization>|<conference>|<role>|<client>|<expires>|<mac>`.
+/// Format: `cc1|<organization>|<conference>|<role>|<client>|<expires>|<key id>.<mac>` (the key id
+/// names the master key the mac was derived from; see `TokenSigner`).
 struct ConferenceToken: Sendable, Equatable {
     enum Role: String, Sendable {
         case agent
@@ -32,13 +31,11 @@ struct ConferenceToken: Sendable, Equatable {
     }
 }
 
-/// Signs and checks conference tokens.
-struct ConferenceTokenSigner: Sendable {
-    let key: SymmetricKey
-
+/// Conference tokens are signed by a `TokenSigner` of their own purpose.
+extension TokenSigner {
     func token(for claim: ConferenceToken) -> String {
-        let body = Self.body(claim)
-        return body + "|" + mac(body)
+        let body = ConferenceToken.body(claim)
+        return body + "|" + signature(body)
     }
 
     /// The claim of a token this server issued, or nil (forged, altered, malformed). Expiry is checked
@@ -51,22 +48,17 @@ struct ConferenceTokenSigner: Sendable {
         else { return nil }
         let claim = ConferenceToken(
             organizationID: organizationID, conferenceID: conferenceID, role: role, clientID: parts[4], expires: expires)
-        let expected = mac(Self.body(claim))
-        guard ConstantTime.equals(Array(expected.utf8), Array(parts[6].utf8)) else { return nil }
+        guard verify(parts[6], of: ConferenceToken.body(claim)) else { return nil }
         if let now, Double(expires) <= now.timeIntervalSince1970 { return nil }
         return claim
     }
+}
 
+extension ConferenceToken {
     static func body(_ claim: ConferenceToken) -> String {
         [
             "cc1", claim.organizationID.uuidString.lowercased(), claim.conferenceID.uuidString.lowercased(),
             claim.role.rawValue, claim.clientID, String(claim.expires),
         ].joined(separator: "|")
-    }
-
-    func mac(_ body: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: key)
-        return Data(code).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }

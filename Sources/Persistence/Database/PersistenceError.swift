@@ -10,6 +10,8 @@ public enum PersistenceError: Error, Equatable, CustomStringConvertible {
     case conflict(String)
     /// A limit counted in the database was reached; the caller may retry after the given seconds.
     case rateLimited(String, retryAfterSeconds: Int)
+    /// The row exists, so changing it needs `If-Match` naming its version.
+    case versionRequired(current: Int64)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum PersistenceError: Error, Equatable, CustomStringConvertible {
             }
         case .conflict(let what): what
         case .rateLimited(let what, _): what
+        case .versionRequired(let current):
+            "the document exists (version \(current)); send If-Match with the version you read, e.g. \"\(current)\""
         }
     }
 }

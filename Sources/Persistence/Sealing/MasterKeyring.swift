@@ -71,10 +71,22 @@ public struct MasterKeyring: Sendable {
         Key(id: id, key: SymmetricKey(size: .bits256))
     }
 
-    /// A key for another purpose (e.g. signing stream tokens), derived from the active master key
-    /// with HKDF-SHA256, so deployments manage one secret.
+    /// A key for another purpose, derived from the active master key with HKDF-SHA256, so
+    /// deployments manage one secret. Whatever must stay verifiable across a rotation (tokens
+    /// already handed out) uses `derivedKeys(purpose:)` instead.
     public func derivedKey(purpose: String) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: active.key, info: Data("switchboard/\(purpose)".utf8), outputByteCount: 32)
+        Self.derive(active.key, purpose: purpose)
+    }
+
+    /// The key for `purpose` derived from every master key, active first, each named by the id of
+    /// its master key: sign with the first, verify with the one a token names, so tokens survive
+    /// putting a new key first and stop verifying once their key is dropped.
+    public func derivedKeys(purpose: String) -> [(id: String, key: SymmetricKey)] {
+        keyIDs.compactMap { id in keysByID[id].map { (id: id, key: Self.derive($0.key, purpose: purpose)) } }
+    }
+
+    private static func derive(_ key: SymmetricKey, purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("switchboard/\(purpose)".utf8), outputByteCount: 32)
     }
 
     /// The key with this id, if the keyring holds it.

@@ -29,6 +29,9 @@ public struct CallStore: Sendable {
     /// pooled connection, `markPlaced`'s lock) wait up to seconds each under load.
     public static let staleMargin: Duration = .seconds(60)
 
+    /// How long an Idempotency-Key names its call: 24 hours, then the key may be used afresh.
+    public static let idempotencyKeyLifetimeSeconds = 24 * 3600
+
     /// `providerTimeout` is the deadline of every provider request (`SWITCHBOARD_PROVIDER_TIMEOUT_MS`);
     /// the default is its largest allowed value, so a store built without it never sweeps early.
     public init(client: PostgresClient, providerTimeout: Duration = .seconds(120)) {
@@ -95,6 +98,14 @@ public struct CallStore: Sendable {
             WHERE organization_id = \(organizationID) AND idempotency_key = \(new.idempotencyKey)
               AND status = \(CallRowState.initiating.rawValue)
               AND created_at < now() - make_interval(secs => \(staleAfterSeconds))
+            """, logger: logger)
+        // Keys expire: a call older than `idempotencyKeyLifetime` gives its key up (the call stays),
+        // so a client reusing a key a day later places a new call instead of getting a 409.
+        try await client.query(
+            """
+            UPDATE calls SET idempotency_key = NULL
+            WHERE organization_id = \(organizationID) AND idempotency_key = \(new.idempotencyKey)
+              AND created_at < now() - make_interval(secs => \(Self.idempotencyKeyLifetimeSeconds))
             """, logger: logger)
         let again = try await client.query(
             """

@@ -58,19 +58,56 @@ public struct ConfigurationStore: Sendable {
         return try await openRows(rows).first
     }
 
+    /// A document the write needs is not stored (checked inside the write's transaction).
+    public struct RequiredConfigurationMissing: Error, Equatable {
+        public let key: String
+    }
+
+    /// Another document names the one to delete (checked inside the delete's transaction).
+    public struct ConfigurationInUse: Error, Equatable {
+        public let key: String
+        public let referencedBy: String
+    }
+
+    /// A document that may name another: `names` gets its masked (public) JSON.
+    public struct Reference: Sendable {
+        public let key: String
+        public let names: @Sendable (Data) -> Bool
+
+        public init(key: String, names: @escaping @Sendable (Data) -> Bool) {
+            self.key = key
+            self.names = names
+        }
+    }
+
     /// Creates or replaces a document.
     ///
     /// In one transaction: locks the row, checks `ifMatch` against its version (`.versionMismatch`
-    /// when stale or absent), hands the opened current document (nil when new) to `makeWrite`,
-    /// seals what it returns, bumps the version and records the audit event.
+    /// when stale or absent; `.versionRequired` when `ifMatchRequired` and the document exists but
+    /// no `ifMatch` came), checks that `requiredKey` is stored (`RequiredConfigurationMissing`; its
+    /// row is share-locked, so a concurrent delete of it waits for this write and then sees it),
+    /// hands the opened current document (nil when new) to `makeWrite`, seals what it returns,
+    /// bumps the version and records the audit event.
     public func put(
-        organizationID: UUID, key: String, ifMatch: Int64?, actor: Actor, logger: Logger,
-        makeWrite: (Data?) throws -> ConfigurationWrite
+        organizationID: UUID, key: String, ifMatch: Int64?, ifMatchRequired: Bool = false, requiring requiredKey: String? = nil,
+        actor: Actor, logger: Logger, makeWrite: (Data?) throws -> ConfigurationWrite
     ) async throws -> StoredConfiguration {
         do {
             return try await client.inTransaction(logger: logger) { connection in
                 let current = try await lockedRow(organizationID: organizationID, key: key, on: connection, logger: logger)
-                try Self.check(ifMatch: ifMatch, against: current?.version)
+                try Self.check(ifMatch: ifMatch, required: ifMatchRequired, against: current?.version)
+                if let requiredKey {
+                    var stored = false
+                    for try await _ in try await connection.query(
+                        """
+                        SELECT 1 FROM organization_configuration
+                        WHERE organization_id = \(organizationID) AND key = \(requiredKey) FOR SHARE
+                        """, logger: logger)
+                    {
+                        stored = true
+                    }
+                    guard stored else { throw RequiredConfigurationMissing(key: requiredKey) }
+                }
                 let currentDocument = try current.map { row in
                     try sealer.open(row.sealed, organizationID: organizationID, key: key)
                 }
@@ -119,15 +156,31 @@ public struct ConfigurationStore: Sendable {
         }
     }
 
-    /// Deletes a document (honouring `ifMatch`), previous secret included.
-    public func delete(organizationID: UUID, key: String, ifMatch: Int64?, actor: Actor, logger: Logger) async throws {
+    /// Deletes a document (honouring `ifMatch`; `.versionRequired` without one when
+    /// `ifMatchRequired`), previous secret included. With `reference`, the delete is refused
+    /// (`ConfigurationInUse`) while that document names this one — read after this row is locked,
+    /// so a concurrent write of the reference that requires this row is either seen or sees it gone.
+    public func delete(
+        organizationID: UUID, key: String, ifMatch: Int64?, ifMatchRequired: Bool = false, unless reference: Reference? = nil,
+        actor: Actor, logger: Logger
+    ) async throws {
         try await client.inTransaction(logger: logger) { connection in
             guard let current = try await lockedRow(organizationID: organizationID, key: key, on: connection, logger: logger)
             else {
                 if let ifMatch { throw PersistenceError.versionMismatch(expected: ifMatch, actual: nil) }
                 throw PersistenceError.notFound("configuration \(key)")
             }
-            try Self.check(ifMatch: ifMatch, against: current.version)
+            try Self.check(ifMatch: ifMatch, required: ifMatchRequired, against: current.version)
+            if let reference {
+                for try await document in try await connection.query(
+                    """
+                    SELECT public::text FROM organization_configuration
+                    WHERE organization_id = \(organizationID) AND key = \(reference.key)
+                    """, logger: logger
+                ).decode(String.self) where reference.names(Data(document.utf8)) {
+                    throw ConfigurationInUse(key: key, referencedBy: reference.key)
+                }
+            }
             try await connection.query(
                 "DELETE FROM organization_configuration WHERE organization_id = \(organizationID) AND key = \(key)",
                 logger: logger)
@@ -232,8 +285,11 @@ public struct ConfigurationStore: Sendable {
         return nil
     }
 
-    static func check(ifMatch: Int64?, against version: Int64?) throws {
-        guard let ifMatch else { return }
+    static func check(ifMatch: Int64?, required: Bool = false, against version: Int64?) throws {
+        guard let ifMatch else {
+            if required, let version { throw PersistenceError.versionRequired(current: version) }
+            return
+        }
         guard let version, version == ifMatch else {
             throw PersistenceError.versionMismatch(expected: ifMatch, actual: version)
         }

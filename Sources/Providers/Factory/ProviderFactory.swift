@@ -28,8 +28,8 @@ public struct ProviderResolutionError: Error, Equatable, CustomStringConvertible
 
 /// Resolves an organization's telephony provider: its stored configuration first, then the
 /// environment (OSS mode), else a clear error. Each organization's providers are built once
-/// (documents validated, clients bound) and cached in a bounded LRU; a cache hit touches no
-/// database and validates nothing again.
+/// (documents validated, clients bound) and cached in a bounded LRU for at most
+/// `cacheTimeToLive`; a cache hit touches no database and validates nothing again.
 public final class ProviderFactory: Sendable {
     let source: any ProviderConfigurationSource
     let environment: ResolvedProviders
@@ -43,14 +43,15 @@ public final class ProviderFactory: Sendable {
     public init(
         source: any ProviderConfigurationSource, environment: OrganizationTelephonyConfiguration, http: ProviderHTTPClient,
         endpoints: ProviderEndpoints = .init(), environmentScope: EnvironmentProviderScope = .all,
-        cacheCapacity: Int = 10_000, metrics: any ProviderMetrics = NoProviderMetrics()
+        cacheCapacity: Int = 10_000, cacheTimeToLive: Duration = ConfigurationCache.defaultTimeToLive,
+        metrics: any ProviderMetrics = NoProviderMetrics()
     ) {
         self.source = source
         self.metrics = metrics
         self.environmentScope = environmentScope
         self.http = http
         self.endpoints = endpoints
-        self.cache = ConfigurationCache(capacity: cacheCapacity)
+        self.cache = ConfigurationCache(capacity: cacheCapacity, timeToLive: cacheTimeToLive)
         self.environment = ResolvedProviders(environment, http: http, endpoints: endpoints)
     }
 
@@ -173,7 +174,9 @@ struct ResolvedProviders: Sendable {
 }
 
 /// A bounded, approximately-LRU cache of opened configurations. When full, the least recently
-/// used tenth is evicted at once, so eviction costs O(log n) per insert amortized.
+/// used tenth is evicted at once, so eviction costs O(log n) per insert amortized. Entries also
+/// expire `timeToLive` after they were loaded, so a missed invalidation (a change feed that went
+/// deaf) cannot keep stale credentials for longer than that.
 public final class ConfigurationCache: Sendable {
     /// Hit and miss counts.
     public struct Statistics: Sendable, Equatable {
@@ -185,6 +188,7 @@ public final class ConfigurationCache: Sendable {
     struct Entry {
         var value: ResolvedProviders
         var lastUsed: UInt64
+        var loadedAt: ContinuousClock.Instant
     }
 
     struct State {
@@ -196,11 +200,17 @@ public final class ConfigurationCache: Sendable {
     }
 
     let capacity: Int
+    /// How long an entry is served after it was loaded.
+    let timeToLive: Duration
     private let state = Mutex(State())
 
-    init(capacity: Int) {
+    init(capacity: Int, timeToLive: Duration = ConfigurationCache.defaultTimeToLive) {
         self.capacity = max(1, capacity)
+        self.timeToLive = timeToLive
     }
+
+    /// Five minutes.
+    public static let defaultTimeToLive: Duration = .seconds(300)
 
     var epoch: UInt64 { state.withLock { $0.epoch } }
     var statistics: Statistics { state.withLock { var s = $0.statistics; s.entries = $0.entries.count; return s } }
@@ -208,7 +218,8 @@ public final class ConfigurationCache: Sendable {
     func value(for key: UUID) -> ResolvedProviders? {
         state.withLock { state in
             state.clock += 1
-            guard var entry = state.entries[key] else {
+            guard var entry = state.entries[key], entry.loadedAt.duration(to: .now) < timeToLive else {
+                state.entries.removeValue(forKey: key)
                 state.statistics.misses += 1
                 return nil
             }
@@ -223,7 +234,7 @@ public final class ConfigurationCache: Sendable {
         state.withLock { state in
             guard state.epoch == epoch else { return }
             state.clock += 1
-            state.entries[key] = Entry(value: value, lastUsed: state.clock)
+            state.entries[key] = Entry(value: value, lastUsed: state.clock, loadedAt: .now)
             if state.entries.count > capacity {
                 let evict = max(1, capacity / 10)
                 let oldest = state.entries.sorted { $0.value.lastUsed < $1.value.lastUsed }.prefix(evict).map(\.key)

@@ -93,6 +93,21 @@ final class CountingSource: ProviderConfigurationSource {
         await #expect(throws: CountingSource.Down.self) { try await factory.provider(for: organization) }
     }
 
+    /// Entries expire after their time to live even when no invalidation ever arrives (a change
+    /// feed that went deaf), so stale credentials are served for at most that long.
+    @Test func cachedEntriesExpireAfterTheirTimeToLive() async throws {
+        let source = CountingSource(.init(providers: [.twilio: .init(current: Self.twilio)]))
+        let factory = ProviderFactory(source: source, environment: .init(), http: http, cacheTimeToLive: .milliseconds(300))
+        let organization = UUID()
+        _ = try await factory.provider(for: organization)
+        _ = try await factory.provider(for: organization)
+        #expect(source.reads.withLock { $0 } == 1, "within its lifetime the entry is served from the cache")
+        source.configuration.withLock { $0 = .init(providers: [.plivo: .init(current: Self.plivo)]) }
+        try await Task.sleep(for: .milliseconds(450))
+        #expect(try await factory.provider(for: organization).name == .plivo)
+        #expect(source.reads.withLock { $0 } == 2)
+    }
+
     @Test func theCacheIsBounded() async throws {
         let source = CountingSource(.init(providers: [.twilio: .init(current: Self.twilio)]))
         let factory = ProviderFactory(source: source, environment: .init(), http: http, cacheCapacity: 100)

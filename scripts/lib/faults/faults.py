@@ -4,8 +4,16 @@
       Sends the signed webhooks of webhooks.tsv (each once, in order; the first N only with --limit)
       from --concurrency threads at about --rate requests/s until PATH exists or the lines run out;
       records every request as one JSON line. (scripts/bench uses it to warm the provider cache.)
+      --offset N skips the first N lines (each part of a run sends webhooks of its own).
   faults.py analyze-webhooks --events events.jsonl --timeline timeline.json --stored stored.txt --alive 0|1
       Checks the PostgreSQL outage run; prints the counts and timings; exit 1 when a check fails.
+  faults.py calls --base URL --organizations organizations.tsv --from NUMBER --out calls.jsonl --stop-file PATH
+      Sends initiate-call (each with its own Idempotency-Key) at about --rate requests/s until PATH
+      exists; records every request as one JSON line.
+  faults.py analyze-crash --events events.jsonl --calls calls.jsonl --timeline timeline.json --stored stored.txt
+          --alive 0|1 --initiating N --stale-initiating N --stale-seconds S [--server-killed]
+      Checks a crash run (the server SIGKILLed and restarted, or PostgreSQL stopped immediately and
+      restarted): every acknowledged webhook stored, a 2xx soon after recovery, the recovery time.
   faults.py provider --base URL --simulator URL --organizations organizations.tsv --from NUMBER --timeout-ms N
       Makes the simulator stall and then answer 500, checks initiate-call answers 502 within the
       provider timeout and leaves no call claiming to be placed; exit 1 when a check fails, 3 when
@@ -34,7 +42,7 @@ def connection(base, timeout):
 
 
 def send_webhooks(args):
-    lines = open(args.file).read().splitlines()
+    lines = open(args.file).read().splitlines()[args.offset:]
     if args.limit:
         lines = lines[:args.limit]
     source = iter(lines)
@@ -128,6 +136,98 @@ def analyze_webhooks(args):
     return report(checks)
 
 
+def send_calls(args):
+    organizations = [line.split("\t") for line in open(args.organizations).read().splitlines()]
+    _, key = organizations[args.organization]
+    lock = threading.Lock()
+    out = open(args.out, "w")
+    interval = args.concurrency / args.rate
+    counter = iter(range(10**9))
+
+    def worker():
+        while not os.path.exists(args.stop_file):
+            with lock:
+                number = next(counter)
+            idempotency = f"crash-{os.getpid()}-{number}"
+            started = time.time()
+            record = {"key": idempotency, "start": started}
+            try:
+                status, body, _ = post_json(args.base, "/api/v1/telephony/initiate-call",
+                                            {"to_number": "+14155561234", "from_number": args.from_number},
+                                            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": idempotency},
+                                            timeout=args.timeout)
+                record["status"] = status
+            except Exception as error:
+                record["error"] = type(error).__name__
+            record["end"] = time.time()
+            with lock:
+                out.write(json.dumps(record) + "\n")
+            pause = interval - (record["end"] - started)
+            if pause > 0:
+                time.sleep(pause)
+
+    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.close()
+
+
+def analyze_crash(args):
+    events = [json.loads(line) for line in open(args.events) if line.strip()]
+    calls = [json.loads(line) for line in open(args.calls) if line.strip()]
+    timeline = json.load(open(args.timeline))
+    stored_all = set(line.strip() for line in open(args.stored) if line.strip())
+    down, back = timeline["down"], timeline["back"]
+    checks = []
+
+    def latency(event):
+        return event["end"] - event["start"]
+
+    def ok(event):
+        return 200 <= event.get("status", 0) < 300
+
+    sent = {e["sid"] for e in events}
+    acknowledged = {e["sid"] for e in events if ok(e)}
+    stored = stored_all & sent
+    missing = acknowledged - stored
+    outage = [e for e in events if e["start"] >= down and e["end"] <= timeline["restart_begin"]]
+    outcomes = {}
+    for event in outage:
+        key = str(event.get("status", event.get("error")))
+        outcomes[key] = outcomes.get(key, 0) + 1
+    first_ok = min((e["end"] for e in events if e["start"] >= back and ok(e)), default=None)
+    hung = [e for e in events + calls if latency(e) > HUNG_AFTER]
+    call_outcomes = {}
+    for call in calls:
+        key = str(call.get("status", call.get("error")))
+        call_outcomes[key] = call_outcomes.get(key, 0) + 1
+
+    print(f"webhooks sent: {len(events)} requests for {len(sent)} calls; acknowledged 2xx: {len(acknowledged)}; "
+          f"stored (webhook_events): {len(stored)}; acknowledged but not stored: {len(missing)}; "
+          f"stored but not acknowledged: {len(stored - acknowledged)}")
+    print(f"initiate-calls sent: {len(calls)}, by outcome {call_outcomes}")
+    print(f"down for {timeline['restart_begin'] - down:.1f} s; answers meanwhile by outcome {outcomes}")
+    print(f"recovery: {back - timeline['restart_begin']:.2f} s from the restart to "
+          f"{'the server answering /readyz' if args.server_killed else 'PostgreSQL accepting connections'}"
+          + (f"; first acknowledged webhook {first_ok - back:.2f} s after that "
+             f"({first_ok - down:.2f} s after the crash)" if first_ok is not None else "; no 2xx afterwards"))
+    print(f"calls left initiating: {args.initiating}; older than the stale threshold ({args.stale_seconds} s): "
+          f"{args.stale_initiating} (resolved by the initiating-call sweeper once it runs)")
+    print(f"slowest answer: {max((latency(e) for e in events + calls), default=0) * 1000:.0f} ms; "
+          f"over {HUNG_AFTER:.0f} s: {len(hung)}")
+
+    checks.append(("the server process is alive at the end", args.alive == "1"))
+    checks.append(("every acknowledged webhook is stored (acknowledged = stored ∩ acknowledged)", not missing))
+    checks.append((f"a 2xx within {RECOVERY_LIMIT:.0f} s of recovery", first_ok is not None and first_ok - back <= RECOVERY_LIMIT))
+    checks.append((f"no request waited more than {HUNG_AFTER:.0f} s", not hung))
+    if not args.server_killed:
+        checks.append(("every webhook answer while PostgreSQL was down is a 503",
+                       set(outcomes) <= {"503"}))
+    return report(checks)
+
+
 def report(checks):
     failed = 0
     for name, ok in checks:
@@ -218,6 +318,27 @@ def main():
     webhooks.add_argument("--rate", type=float, default=200)
     webhooks.add_argument("--timeout", type=float, default=15)
     webhooks.add_argument("--limit", type=int, default=0, help="send only the first LIMIT lines")
+    webhooks.add_argument("--offset", type=int, default=0, help="skip the first OFFSET lines")
+    calls = commands.add_parser("calls")
+    calls.add_argument("--base", required=True)
+    calls.add_argument("--organizations", required=True)
+    calls.add_argument("--organization", type=int, default=2, help="line of organizations.tsv to call for")
+    calls.add_argument("--from", dest="from_number", required=True)
+    calls.add_argument("--out", required=True)
+    calls.add_argument("--stop-file", required=True)
+    calls.add_argument("--concurrency", type=int, default=2)
+    calls.add_argument("--rate", type=float, default=10)
+    calls.add_argument("--timeout", type=float, default=15)
+    crash = commands.add_parser("analyze-crash")
+    crash.add_argument("--events", required=True)
+    crash.add_argument("--calls", required=True)
+    crash.add_argument("--timeline", required=True)
+    crash.add_argument("--stored", required=True)
+    crash.add_argument("--alive", required=True)
+    crash.add_argument("--initiating", type=int, required=True)
+    crash.add_argument("--stale-initiating", type=int, required=True)
+    crash.add_argument("--stale-seconds", type=int, required=True)
+    crash.add_argument("--server-killed", action="store_true")
     analyze = commands.add_parser("analyze-webhooks")
     analyze.add_argument("--events", required=True)
     analyze.add_argument("--timeline", required=True)
@@ -235,6 +356,11 @@ def main():
         return 0
     if args.command == "analyze-webhooks":
         return analyze_webhooks(args)
+    if args.command == "calls":
+        send_calls(args)
+        return 0
+    if args.command == "analyze-crash":
+        return analyze_crash(args)
     return provider_faults(args)
 
 
