@@ -21,6 +21,8 @@ struct AppDependencies: Sendable {
     let factory: ProviderFactory
     let telephony: TelephonySettings
     let now: @Sendable () -> Date
+    /// How long a Telnyx bridge may hold a session's conference-creation lease (`ColdCallService.bridgeLease`).
+    let bridgeLease: Duration
     /// Request, provider and cache metrics, served at `GET /metrics`.
     let metrics: AppMetrics
     /// Bounds the requests' database steps and fails fast while PostgreSQL is away.
@@ -52,13 +54,15 @@ struct AppDependencies: Sendable {
             publicURL: configuration.publicURL, mediaStreamURL: configuration.mediaStreamURL,
             streamTokens: StreamToken(key: sealer.keyring.derivedKey(purpose: "stream-token/v1")))
         self.now = now
+        // Past the provider's deadline (a claimant still waiting on the provider keeps its lease), plus a margin.
+        bridgeLease = configuration.providerTimeout + .seconds(2)
     }
 
     /// The cold-call workflow the API and the webhooks share.
     var coldCalls: ColdCallService {
         ColdCallService(
-            conferences: conferences, calls: calls, factory: factory, settings: telephony, tokens: conferenceTokens, now: now,
-            metrics: metrics)
+            conferences: conferences, calls: calls, configurations: configurations, factory: factory, settings: telephony, tokens: conferenceTokens, now: now,
+            metrics: metrics, bridgeLease: bridgeLease)
     }
 
     /// The service that drops cached provider configurations when any instance writes one.

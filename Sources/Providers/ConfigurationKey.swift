@@ -5,15 +5,16 @@ public enum ConfigurationKey: String, CaseIterable, Sendable, Codable {
     case vonage = "VONAGE_CONFIGURATION"
     case plivo = "PLIVO_CONFIGURATION"
     case telephonyProvider = "TELEPHONY_PROVIDER"
+    case recordingPolicy = "RECORDING_POLICY"
 
-    /// The provider whose credentials this key holds; nil for the provider choice itself.
+    /// The provider whose credentials this key holds; nil for the provider choice and the policies.
     public var provider: ProviderName? {
         switch self {
         case .twilio: .twilio
         case .telnyx: .telnyx
         case .vonage: .vonage
         case .plivo: .plivo
-        case .telephonyProvider: nil
+        case .telephonyProvider, .recordingPolicy: nil
         }
     }
 }

@@ -39,6 +39,7 @@ public struct ConfigurationSchema: Sendable {
         case .vonage: vonage
         case .plivo: plivo
         case .telephonyProvider: telephonyProvider
+        case .recordingPolicy: recordingPolicy
         }
     }
 

@@ -14,6 +14,7 @@ import Testing
     @Test func keysUseTheirStoredNames() {
         #expect(ConfigurationKey.allCases.map(\.rawValue) == [
             "TWILIO_CONFIGURATION", "TELNYX_CONFIGURATION", "VONAGE_CONFIGURATION", "PLIVO_CONFIGURATION", "TELEPHONY_PROVIDER",
+            "RECORDING_POLICY",
         ])
     }
 }

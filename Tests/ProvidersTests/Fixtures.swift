@@ -102,6 +102,7 @@ enum Fixtures {
         case .vonage: try vonageDocument()
         case .plivo: plivoDocument
         case .telephonyProvider: telephonyProviderDocument
+        case .recordingPolicy: ["mode": "on_with_announcement", "announcement": "This call is recorded."]
         }
     }
 }
