@@ -47,14 +47,12 @@ struct ColdCallService: Sendable {
         do {
             provider = try await factory.provider(for: organizationID, explicit: name)
         } catch let error as ProviderResolutionError {
-            throw APIError.unprocessable("provider_not_configured", error.description)
+            throw ColdCallError.providerNotConfigured(error.description)
         } catch let error as ConfigurationValidationError {
-            throw APIError.unprocessable("provider_not_configured", "the stored configuration is no longer valid: \(error)")
+            throw ColdCallError.providerNotConfigured("the stored configuration is no longer valid: \(error)")
         }
         guard let conferencing = provider as? any ConferenceProvider else {
-            throw APIError.unprocessable(
-                "provider_unsupported",
-                "cold calls run through provider conferences, which Switchboard supports for twilio and telnyx, not \(provider.name.rawValue)")
+            throw ColdCallError.providerUnsupported(provider.name)
         }
         return conferencing
     }
@@ -101,13 +99,10 @@ struct ColdCallService: Sendable {
                 guard let conferenceID = try await conferences.conferenceID(ofCall: earlier.id, organizationID: organizationID, logger: logger),
                     let earlierConference = try await conferences.get(organizationID: organizationID, id: conferenceID, logger: logger)
                 else {
-                    throw APIError.conflict(
-                        "idempotency_key_reused", "this Idempotency-Key was used for a call that is not a cold call")
+                    throw ColdCallError.idempotencyKeyReused
                 }
                 if earlier.rawStatus == "unconfirmed" {
-                    throw APIError(
-                        status: .badGateway, code: "provider_unconfirmed",
-                        message: "the provider did not confirm the call made with this Idempotency-Key (call \(earlier.id.lowercasedString)); check it at the provider before retrying with a new key")
+                    throw ColdCallError.providerUnconfirmed(callID: earlier.id)
                 }
                 return (earlierConference, earlier, true)
             case .started(let started):
@@ -138,13 +133,13 @@ struct ColdCallService: Sendable {
             placed = try await provider.dialIntoConference(dial, logger: logger)
         } catch ProviderError.rejected(let status, let reason) {
             try await conferences.discard(organizationID: organizationID, id: conference.id, logger: logger)
-            throw TelephonyController.providerFailure(
-                ProviderError.rejected(status: status, reason: reason), provider: name, logger: logger)
+            throw ColdCallError.provider(
+                ProviderError.rejected(status: status, reason: reason), name, logger: logger)
         } catch {
             // The call may exist: keep its row (failed, unconfirmed) and close the session.
             try await calls.markUnconfirmed(organizationID: organizationID, id: call.id, logger: logger)
             try await conferences.completeUnstarted(organizationID: organizationID, id: conference.id, logger: logger)
-            throw TelephonyController.providerFailure(error, provider: name, logger: logger)
+            throw ColdCallError.provider(error, name, logger: logger)
         }
         let stored = try await calls.markPlaced(
             organizationID: organizationID, id: call.id, providerCallID: placed.providerCallID,
@@ -168,7 +163,7 @@ struct ColdCallService: Sendable {
                 logger.info(
                     "conference already ended at the provider", metadata: ["status": "\(status)", "reason": "\(reason)"])
             } catch {
-                throw TelephonyController.providerFailure(error, provider: name, logger: logger)
+                throw ColdCallError.provider(error, name, logger: logger)
             }
         }
         var legs: [String] = []
@@ -186,7 +181,7 @@ struct ColdCallService: Sendable {
             } catch ProviderError.rejected {
                 // The leg already ended.
             } catch {
-                throw TelephonyController.providerFailure(error, provider: name, logger: logger)
+                throw ColdCallError.provider(error, name, logger: logger)
             }
         }
         if conference.providerConferenceID == nil {
@@ -244,7 +239,7 @@ struct ColdCallService: Sendable {
         do {
             event = try provider.parseConferenceEvent(webhook)
         } catch {
-            throw APIError.badRequest("malformed_webhook", "the webhook is not a conference, call or recording event")
+            throw ColdCallError.malformedWebhook
         }
         let payload = Data(webhook.body)
         let name = provider.name.rawValue
