@@ -25,6 +25,8 @@ struct AppDependencies: Sendable {
     let providerTimeout: Duration
     /// How often the change feed proves its LISTEN connection still hears notifications.
     let changeFeedHeartbeat: Duration
+    /// How long a Telnyx bridge may hold a session's conference-creation lease (`ColdCallService.bridgeLease`).
+    let bridgeLease: Duration
     /// Request, provider and cache metrics, served at `GET /metrics`.
     let metrics: AppMetrics
     /// Bounds the requests' database steps and fails fast while PostgreSQL is away.
@@ -70,6 +72,8 @@ struct AppDependencies: Sendable {
         odoo = OdooSyncService(
             configurations: configurations, store: OdooSyncStore(client: postgres), policy: configuration.outbound)
         outbox = OutboxStore(client: postgres)
+        // Past the provider's deadline (a claimant still waiting on the provider keeps its lease), plus a margin.
+        bridgeLease = configuration.providerTimeout + .seconds(2)
     }
 
     /// Delivers the transactional outbox (Odoo write-backs).
@@ -83,8 +87,8 @@ struct AppDependencies: Sendable {
     /// The cold-call workflow the API and the webhooks share.
     var coldCalls: ColdCallService {
         ColdCallService(
-            conferences: conferences, calls: calls, factory: factory, settings: telephony, tokens: conferenceTokens, now: now,
-            metrics: metrics, callPolicy: callPolicy)
+            conferences: conferences, calls: calls, configurations: configurations, factory: factory, settings: telephony,
+            tokens: conferenceTokens, now: now, metrics: metrics, callPolicy: callPolicy, bridgeLease: bridgeLease)
     }
 
     /// The service that drops cached provider configurations when any instance writes one, and

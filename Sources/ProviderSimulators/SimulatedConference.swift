@@ -52,6 +52,12 @@ struct SimulatedConference: Sendable {
     var statusCallbackEvents: Set<String> = []
     /// The last `SequenceNumber` sent.
     var sequenceNumber: Int = 0
+    /// Twilio `<Conference record="record-from-start">`: recorded from the conference's start, reported to
+    /// `recordingStatusCallback` once it ends.
+    var recordFromStart = false
+    var recordingStartedAt: Date?
+    var recordingStatusCallback: String?
+    var recordingStatusCallbackMethod: String = "POST"
 
     // Telnyx: the creating leg, its connection, the region and the expiry.
     var creator: CallKey?

@@ -243,6 +243,13 @@ final class SimulatorStore: Sendable {
         return (outcome.0, outcome.1)
     }
 
+    /// Delivers `webhooks` in order, in the background (events of a call command, such as `call.speak.ended`).
+    func deliverLater(_ webhooks: [PreparedWebhook]) {
+        guard !webhooks.isEmpty else { return }
+        let jobs = state.withLock { $0.jobs }
+        jobs?.yield(.work { deliverer in for webhook in webhooks { await deliverer.deliver(webhook) } })
+    }
+
     /// Wakes a parked leg's lifecycle to report that it was answered.
     func announceAnswer(_ key: CallKey) {
         let signal = state.withLock { $0.answerSignals[key] }

@@ -183,15 +183,17 @@ struct TelnyxAPI: WebhookSource {
         return store.placeTelnyx(call, commandKey: commandKey, response: response, now: Date()) ?? response
     }
 
-    /// `POST /calls/{id}/actions/{name}`: hangup, or answer (which only inbound legs need).
+    /// `POST /calls/{id}/actions/{name}`: hangup, answer (which only inbound legs need), speak and record_start.
     private func action(
         _ name: String, callControlID: String, request: IncomingRequest, account: SimulatorAccounts.Telnyx
     ) -> OutgoingResponse {
-        guard ["hangup", "answer"].contains(name) else { return Self.notFound() }
+        guard ["hangup", "answer", "speak", "record_start"].contains(name) else { return Self.notFound() }
         guard let call = ownedCall(callControlID, account: account) else {
             return Self.invalidCallControlID()
         }
         guard !call.hasEnded else { return Self.callEnded() }
+        if name == "speak" { return speak(call, request: request, account: account) }
+        if name == "record_start" { return startRecording(call, request: request) }
         if name == "hangup" {
             guard store.hangUp(call.key)?.end != nil else { return Self.callEnded() }
             leaveConference(call.key)
@@ -202,6 +204,53 @@ struct TelnyxAPI: WebhookSource {
             return .json(200, ["data": ["result": "ok"]])
         }
         return answerIncoming(call, request: request)
+    }
+
+    /// `actions/speak` (telnyx-python `calls/actions.py` `speak`): `payload` and `voice` are required; the leg
+    /// reports `call.speak.started` and, once the text has been spoken, `call.speak.ended`.
+    private func speak(_ call: SimulatedCall, request: IncomingRequest, account: SimulatorAccounts.Telnyx) -> OutgoingResponse {
+        let fields = request.json?.objectValue ?? [:]
+        guard let text = fields["payload"]?.stringValue, !text.isEmpty else { return Self.missing("payload") }
+        guard let voice = fields["voice"]?.stringValue, !voice.isEmpty else { return Self.missing("voice") }
+        guard call.answeredAt != nil else {
+            return Self.error(422, code: "90034", title: "Call is not answered", detail: "The call must be answered to speak.")
+        }
+        guard case .telnyx(let details) = call.details,
+            let url = Self.webhookURL(
+                details, account: account, credentialConnectionWebhooks: store.read(\.credentialConnectionWebhooks))
+        else { return .json(200, ["data": ["result": "ok"]]) }
+        let payload: [String: JSONValue] = [
+            "call_control_id": .string(call.key.id), "call_leg_id": .string(details.callLegID),
+            "call_session_id": .string(details.callSessionID), "client_state": .optional(details.clientState),
+            "connection_id": .string(details.connectionID),
+        ]
+        var ended = payload
+        ended["status"] = "completed"
+        store.deliverLater([
+            signedEvent("call.speak.started", payload: payload, url: url, account: account),
+            signedEvent("call.speak.ended", payload: ended, url: url, account: account),
+        ])
+        return .json(200, ["data": ["result": "ok"]])
+    }
+
+    /// `actions/record_start`: `format` (mp3, wav) and `channels` (single, dual) are required; the leg is
+    /// recorded from now and reports `call.recording.saved` after its hangup.
+    private func startRecording(_ call: SimulatedCall, request: IncomingRequest) -> OutgoingResponse {
+        let fields = request.json?.objectValue ?? [:]
+        guard let format = fields["format"]?.stringValue else { return Self.missing("format") }
+        guard ["mp3", "wav"].contains(format) else { return Self.invalid("format", "format must be mp3 or wav.") }
+        guard let channels = fields["channels"]?.stringValue else { return Self.missing("channels") }
+        guard ["single", "dual"].contains(channels) else {
+            return Self.invalid("channels", "channels must be single or dual.")
+        }
+        let started = store.update(call.key) { call -> Bool in
+            guard !call.hasEnded, call.answeredAt != nil, case .telnyx(var details) = call.details else { return false }
+            details.recording = (format, channels)
+            call.details = .telnyx(details)
+            return true
+        }
+        guard started?.0 == true else { return Self.callEnded() }
+        return .json(200, ["data": ["result": "ok"]])
     }
 
     /// Answers a parked inbound (WebRTC) leg; `client_state` in the body replaces the leg's.

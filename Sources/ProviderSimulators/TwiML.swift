@@ -59,6 +59,10 @@ struct TwiMLConference: Sendable, Equatable {
     var statusCallbackMethod: String
     /// Subscribed events among start, end, join, leave, mute, hold (others are accepted and ignored).
     var statusCallbackEvents: Set<String>
+    /// `record="record-from-start"` (default `do-not-record`).
+    var record: Bool = false
+    var recordingStatusCallback: String?
+    var recordingStatusCallbackMethod: String = "POST"
 }
 
 /// What a TwiML document asks of a call, as far as the simulator acts on it.
@@ -153,10 +157,30 @@ enum TwiML {
         } else if callback != nil {
             events = ["start", "end"]
         }
+        var record = false
+        switch noun.attributes["record"] {
+        case nil, "do-not-record": break
+        case "record-from-start": record = true
+        case let other?:
+            return .failure(.init(code: 12200, message: "record must be do-not-record or record-from-start, not \(other)"))
+        }
+        var recordingCallback: String?
+        if let text = noun.attributes["recordingStatusCallback"], !text.isEmpty {
+            let resolved = URL(string: text, relativeTo: baseURL.flatMap(URL.init(string:)))?.absoluteString
+            guard let resolved, isAbsoluteHTTPURL(resolved) else {
+                return .failure(.init(code: 12200, message: "recordingStatusCallback is not a valid URL: \(text)"))
+            }
+            recordingCallback = resolved
+        }
+        let recordingMethod = noun.attributes["recordingStatusCallbackMethod"]?.uppercased() ?? "POST"
+        guard recordingMethod == "POST" || recordingMethod == "GET" else {
+            return .failure(.init(code: 12200, message: "recordingStatusCallbackMethod must be GET or POST"))
+        }
         return .success(
             TwiMLConference(
                 name: name, muted: muted, startConferenceOnEnter: starts, endConferenceOnExit: ends,
-                statusCallback: callback, statusCallbackMethod: method, statusCallbackEvents: events))
+                statusCallback: callback, statusCallbackMethod: method, statusCallbackEvents: events, record: record,
+                recordingStatusCallback: recordingCallback, recordingStatusCallbackMethod: recordingMethod))
     }
 }
 

@@ -253,6 +253,11 @@ extension TwilioAPI {
             conference.statusCallbackMethod = spec.statusCallbackMethod
             conference.statusCallbackEvents = spec.statusCallbackEvents
         }
+        if spec.record, !conference.recordFromStart {
+            conference.recordFromStart = true
+            conference.recordingStatusCallback = spec.recordingStatusCallback
+            conference.recordingStatusCallbackMethod = spec.recordingStatusCallbackMethod
+        }
         let participant = ConferenceParticipant(
             callKey: key, id: key.id, muted: spec.muted, onHold: false, startConferenceOnEnter: spec.startConferenceOnEnter,
             endConferenceOnExit: spec.endConferenceOnExit, joinedAt: now, updatedAt: now)
@@ -265,6 +270,7 @@ extension TwilioAPI {
             && conference.present.contains(where: \.startConferenceOnEnter)
         {
             conference.status = .inProgress
+            if conference.recordFromStart { conference.recordingStartedAt = now }
             emit(.started, in: &conference, participant: nil, at: now, effects: &effects)
         }
         world.conferences[conference.id] = conference
@@ -372,11 +378,30 @@ extension TwilioAPI {
             if let reason = conference.endReason { parameters.append(("ReasonConferenceEnded", reason)) }
             if let ender = conference.endedByCall { parameters.append(("CallSidEndingConference", ender.id)) }
         }
-        return [
+        var webhooks = [
             Self.signedRequest(
                 url: callback, method: conference.statusCallbackMethod, parameters: parameters,
                 authToken: account.authToken)
         ]
+        // A conference recorded from its start reports its recording (conference recordings name the
+        // conference, not a call) once it has ended.
+        if event.kind == .ended, let started = conference.recordingStartedAt, let url = conference.recordingStatusCallback {
+            let recordingSID = "RE" + RandomIdentifier.hex(32)
+            let seconds = max(0, Int((conference.endedAt ?? event.occurredAt).timeIntervalSince(started).rounded()))
+            webhooks.append(
+                Self.signedRequest(
+                    url: url, method: conference.recordingStatusCallbackMethod,
+                    parameters: [
+                        ("AccountSid", conference.accountID), ("ConferenceSid", conference.id),
+                        ("RecordingSid", recordingSID),
+                        ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/\(conference.accountID)/Recordings/\(recordingSID)"),
+                        ("RecordingStatus", "completed"), ("RecordingDuration", String(seconds)),
+                        ("RecordingChannels", "1"), ("RecordingSource", "DialConference"),
+                        ("RecordingStartTime", Timestamp.rfc2822(started)),
+                    ],
+                    authToken: account.authToken))
+        }
+        return webhooks
     }
 
     /// Takes an ended (or ending) call out of its conference now.

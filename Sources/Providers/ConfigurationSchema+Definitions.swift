@@ -66,4 +66,19 @@ extension ConfigurationSchema {
             Field("max_concurrent_calls", required: false, rule: .integer(1...100_000)),
         ]
     )
+
+    /// `RECORDING_POLICY`: whether cold calls are recorded, and what the contact hears first.
+    static let recordingPolicy = ConfigurationSchema(
+        key: .recordingPolicy,
+        fields: [
+            Field("mode", rule: .oneOf(RecordingPolicy.Mode.allCases.map(\.rawValue))),
+            Field("announcement", required: false, rule: .text(maximumLength: RecordingPolicy.maximumAnnouncementLength)),
+        ],
+        crossFieldRules: [
+            { present in
+                present["mode"]?.stringValue == RecordingPolicy.Mode.onWithAnnouncement.rawValue && present["announcement"] == nil
+                    ? [FieldError(field: "announcement", problem: "is required when mode is on_with_announcement")] : []
+            }
+        ]
+    )
 }

@@ -41,6 +41,7 @@ public struct ConfigurationSchema: Sendable {
         case .telephonyProvider: telephonyProvider
         case .callPolicy: callPolicy
         case .odoo: odoo
+        case .recordingPolicy: recordingPolicy
         }
     }
 

@@ -149,6 +149,13 @@ extension FieldRule {
         }
     }
 
+    /// One of `values`, exactly.
+    static func oneOf(_ values: [String]) -> FieldRule {
+        string { text in
+            values.contains(text) ? .accepted(text) : .rejected(["must be one of \(values.joined(separator: ", "))"])
+        }
+    }
+
     /// The name of a telephony provider, accepted in any letter case and normalized to lowercase.
     static let providerName = string { text in
         guard let provider = ProviderName(rawValue: text.lowercased()) else {

@@ -32,7 +32,10 @@ import Testing
 
     /// Stores Acme's cold-call configuration for `provider` and points the provider's browser
     /// routing (Twilio TwiML app Voice URL, Telnyx credential connection webhook) at Switchboard.
-    func configureColdCalls(_ stack: LiveStack, _ provider: ProviderName) async throws {
+    /// `recording`: the RECORDING_POLICY to store (none: calls are not recorded).
+    func configureColdCalls(
+        _ stack: LiveStack, _ provider: ProviderName, recording: [String: Any]? = ["mode": "on"]
+    ) async throws {
         let organization = stack.harness.acme.id.lowercasedString
         let webhooks = "\(stack.baseURL)/api/v1/telephony/webhooks/\(provider.rawValue)/\(organization)/cold-call"
         let document: [String: Any]
@@ -73,6 +76,12 @@ import Testing
             .PUT, "/api/v1/organizations/acme/configuration/TELEPHONY_PROVIDER", key: stack.harness.acmeAdmin,
             json: ["provider": provider.rawValue], headers: try await stack.ifMatch("TELEPHONY_PROVIDER"))
         #expect(choose.status == 200 || choose.status == 201)
+        if let recording {
+            let policy = try await stack.send(
+                .PUT, "/api/v1/organizations/acme/configuration/RECORDING_POLICY", key: stack.harness.acmeAdmin,
+                json: recording)
+            #expect(policy.status == 201, "storing RECORDING_POLICY: \(policy.text)")
+        }
     }
 
     static func formEscape(_ value: String) -> String {

@@ -52,6 +52,7 @@ struct LiveStack {
 
     static func run(
         settings: CallScenarioSettings = .init(), accounts configure: (inout SimulatorAccounts) -> Void = { _ in },
+        server: (inout AppConfiguration, SimulatorAccounts) throws -> Void = { _, _ in },
         _ body: @Sendable (LiveStack) async throws -> Void
     ) async throws {
         var (accounts, vonageKeys) = try SimulatorAccounts.random()
@@ -67,6 +68,7 @@ struct LiveStack {
         configuration.endpoints.vonage = simulator.baseURLs.vonage
         configuration.endpoints.vonageREST = simulator.baseURLs.vonageRest
         configuration.endpoints.plivo = simulator.baseURLs.plivo
+        try server(&configuration, accounts)
         do {
             try await TestDatabase.withMigratedDatabase { postgres, _ in
                 let harness = try await AppHarness.make(postgres: postgres, configuration: configuration)

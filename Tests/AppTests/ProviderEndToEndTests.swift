@@ -47,7 +47,7 @@ import Testing
                 #expect(form.first { $0.0 == "To" }?.1 == Self.destination)
                 #expect(form.first { $0.0 == "From" }?.1 == account.numbers[0])
                 #expect(form.first { $0.0 == "StatusCallback" }?.1 == callbackBase + "/status")
-                #expect(form.first { $0.0 == "Url" }?.1 == callbackBase + "/answer?workflow_id=wf-1&workflow_run_id=run-1")
+                #expect(form.first { $0.0 == "Url" }?.1 == callbackBase + "/answer?call_id=" + callID)
                 #expect(form.filter { $0.0 == "StatusCallbackEvent" }.map(\.1) == ["initiated", "ringing", "answered", "completed"])
             case .telnyx:
                 let account = try #require(stack.accounts.telnyx.first)

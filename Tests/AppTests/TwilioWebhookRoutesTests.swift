@@ -22,7 +22,9 @@ import Testing
     var statusPath: String { "/api/v1/telephony/webhooks/twilio/acme/status" }
 
     /// Stores Acme's Twilio configuration and a placed call.
-    func prepare(_ harness: AppHarness, _ client: some TestClientProtocol) async throws -> UUID {
+    func prepare(
+        _ harness: AppHarness, _ client: some TestClientProtocol, workflowID: String? = nil, workflowRunID: String? = nil
+    ) async throws -> UUID {
         let put = try await client.send(
             .put, "/api/v1/organizations/acme/configuration/TWILIO_CONFIGURATION", key: harness.acmeAdmin,
             json: AppHarness.twilioDocument)
@@ -30,8 +32,8 @@ import Testing
         let begin = try await harness.dependencies.calls.begin(
             organizationID: harness.acme.id,
             call: NewCall(
-                provider: "twilio", fromNumber: "+14155550100", toNumber: "+14155550123", workflowID: nil,
-                workflowRunID: nil, idempotencyKey: nil, requestHash: "h", createdBy: nil),
+                provider: "twilio", fromNumber: "+14155550100", toNumber: "+14155550123", workflowID: workflowID,
+                workflowRunID: workflowRunID, idempotencyKey: nil, requestHash: "h", createdBy: nil),
             logger: TestDatabase.logger)
         guard case .started(let call) = begin else { throw CancellationError() }
         _ = try await harness.dependencies.calls.markPlaced(
@@ -175,13 +177,15 @@ import Testing
 
     @Test func theAnswerWebhookReturnsTwiMLStreamingToATokenisedURL() async throws {
         try await AppHarness.run(configuration: Self.configuration) { harness, client in
-            _ = try await prepare(harness, client)
-            let path = "/api/v1/telephony/webhooks/twilio/acme/answer?workflow_id=wf1&workflow_run_id=run9"
+            // The workflow ids are the stored call's; the query's (unsigned by Telnyx and Vonage) are ignored.
+            _ = try await prepare(harness, client, workflowID: "wf1", workflowRunID: "run9")
+            let path = "/api/v1/telephony/webhooks/twilio/acme/answer?workflow_id=forged&workflow_run_id=forged"
             let response = try await post(client, path, form: statusForm("in-progress", sequence: 2), token: AppHarness.Secrets.twilioAuthToken)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "text/xml")
             #expect(response.text.contains("<Connect><Stream url=\"wss://switchboard.example.com/api/v1/telephony/media-stream?"))
             #expect(response.text.contains("workflow_id=wf1&amp;workflow_run_id=run9&amp;expires="))
+            #expect(!response.text.contains("forged"))
             // The URL's own expiry and token verify for exactly these ids, and only until they expire.
             let query = try #require(response.text.split(separator: "?").last?.split(separator: "\"").first)
                 .replacingOccurrences(of: "&amp;", with: "&")
@@ -203,6 +207,34 @@ import Testing
                 now: Date(timeIntervalSince1970: Double(expires) + 1)))
             let unsigned = try await post(client, path, form: statusForm("in-progress", sequence: 2), token: nil)
             #expect(unsigned.status == .unauthorized)
+        }
+    }
+
+    /// A captured, validly signed answer replayed after the call ended (or for a call this organization
+    /// never placed) gets `<Hangup/>`, no stream URL and no token, and nothing is stored.
+    @Test func aReplayedAnswerForAnEndedOrUnknownCallGetsHangupMarkupAndNoToken() async throws {
+        try await AppHarness.run(configuration: Self.configuration) { harness, client in
+            let id = try await prepare(harness, client, workflowID: "wf1", workflowRunID: "run9")
+            let path = "/api/v1/telephony/webhooks/twilio/acme/answer?call_id=\(id.uuidString.lowercased())"
+            let live = try await post(client, path, form: statusForm("in-progress", sequence: 2), token: AppHarness.Secrets.twilioAuthToken)
+            #expect(live.text.contains("<Stream url="))
+            let completed = try await post(
+                client, statusPath, form: statusForm("completed", sequence: 3), token: AppHarness.Secrets.twilioAuthToken)
+            #expect(completed.status == .noContent)
+            let before = try await storedEvents(harness)
+            let replay = try await post(client, path, form: statusForm("in-progress", sequence: 2), token: AppHarness.Secrets.twilioAuthToken)
+            #expect(replay.status == .ok)
+            #expect(replay.headers[.contentType] == "text/xml")
+            #expect(replay.text == #"<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>"#)
+            #expect(!replay.text.contains("token="))
+            // Another call sid (no call of Acme's) and a forged call id: the same.
+            var other = statusForm("in-progress", sequence: 1)
+            other[1] = ("CallSid", "CA" + String(repeating: "f", count: 32))
+            for candidate in ["/api/v1/telephony/webhooks/twilio/acme/answer", path] {
+                let unknown = try await post(client, candidate, form: other, token: AppHarness.Secrets.twilioAuthToken)
+                #expect(unknown.text.contains("<Hangup/>") && !unknown.text.contains("token="), "\(candidate): \(unknown.text)")
+            }
+            #expect(try await storedEvents(harness) == before)
         }
     }
 }

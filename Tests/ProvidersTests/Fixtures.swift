@@ -118,6 +118,7 @@ enum Fixtures {
         case .telephonyProvider: telephonyProviderDocument
         case .callPolicy: callPolicyDocument
         case .odoo: odooDocument
+        case .recordingPolicy: ["mode": "on_with_announcement", "announcement": "This call is recorded."]
         }
     }
 }

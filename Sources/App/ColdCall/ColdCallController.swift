@@ -166,6 +166,9 @@ struct ColdCallController {
         let startedAt: Date?
         let endedAt: Date?
         let endRequestedAt: Date?
+        /// Why the session ended before it started: the contact's call status (busy, no-answer, failed,
+        /// canceled, completed); nil while it runs and when it ended as a conference.
+        let endedReason: String?
         let contactID: String?
         let contactName: String?
         let contactPhone: String
@@ -183,6 +186,7 @@ struct ColdCallController {
             case startedAt = "started_at"
             case endedAt = "ended_at"
             case endRequestedAt = "end_requested_at"
+            case endedReason = "ended_reason"
             case contactID = "contact_id"
             case contactName = "contact_name"
             case contactPhone = "contact_phone"
@@ -343,8 +347,12 @@ struct ColdCallController {
             let conference = try await activeConference(body.conferenceID, organizationID, context)
             let provider = try await service.conferenceProvider(
                 organizationID, named: ProviderName(rawValue: conference.provider))
+            // The admission token decides how long the browser may join, whatever the SDK credential's own lifetime.
+            let admissionExpires = Date(
+                timeIntervalSince1970: TimeInterval(Int(service.now().timeIntervalSince1970 + ConferenceToken.lifetime)))
             let agentToken = service.signedToken(
-                organizationID: organizationID, conferenceID: conference.id, role: .agent, clientID: body.clientID)
+                organizationID: organizationID, conferenceID: conference.id, role: .agent, clientID: body.clientID,
+                expires: admissionExpires)
             let stored = try await provider.browserCredentialScope.asyncMap { scope in
                 try await service.conferences.telephonyCredential(
                     organizationID: organizationID, connectionID: scope, clientID: body.clientID, logger: context.logger)
@@ -370,7 +378,7 @@ struct ColdCallController {
             let isTwilio = provider.conferenceStyle == .markup
             return JoinResponse(
                 provider: provider.name.rawValue, conferenceID: conference.id.lowercasedString, clientID: body.clientID,
-                expiresAt: issued.expiresAt, accessToken: isTwilio ? issued.token : nil,
+                expiresAt: min(issued.expiresAt, admissionExpires), accessToken: isTwilio ? issued.token : nil,
                 loginToken: isTwilio ? nil : issued.token,
                 callOptions: isTwilio ? nil : .init(clientState: Data(agentToken.utf8).base64EncodedString()))
         }
@@ -508,7 +516,7 @@ struct ColdCallController {
             conferenceID: conference.id.lowercasedString, provider: conference.provider, status: conference.status,
             durationSeconds: conference.durationSeconds(now: service.now()), createdAt: conference.createdAt,
             startedAt: conference.startedAt, endedAt: conference.endedAt, endRequestedAt: conference.endRequestedAt,
-            contactID: conference.contactID?.lowercasedString, contactName: conference.contactName,
+            endedReason: conference.endedReason, contactID: conference.contactID?.lowercasedString, contactName: conference.contactName,
             contactPhone: conference.contactPhone, callID: call?.id.lowercasedString, callStatus: call?.status,
             agentClientID: conference.agentClientID, participants: participants.map(ParticipantResponse.init))
     }

@@ -10,14 +10,19 @@ import Providers
 struct ColdCallService: Sendable {
     let conferences: ConferenceStore
     let calls: CallStore
+    /// Where the organization's `RECORDING_POLICY` is read.
+    let configurations: ConfigurationStore
     let factory: ProviderFactory
     let settings: TelephonySettings
     let tokens: TokenSigner
     let now: @Sendable () -> Date
-    /// Counts provider events that could not be applied (stored, logged, never dropped silently).
+    /// Counts provider events that could not be applied (logged, never dropped silently).
     var metrics: AppMetrics? = nil
     /// The organization's CALL_POLICY for the contact's call; nil applies none.
     var callPolicy: CallPolicyGate? = nil
+    /// How long a leg may hold the lease to create a session's provider conference: past the
+    /// provider's deadline, so a live claimant is never overtaken.
+    var bridgeLease: Duration = .seconds(12)
 
     // MARK: - Addresses
 
@@ -26,13 +31,14 @@ struct ColdCallService: Sendable {
         settings.webhookURL(provider, organizationID, "cold-call/\(kind)")
     }
 
+    /// A conference token admitting a leg until `expires` (default: `ConferenceToken.lifetime` from now).
     func signedToken(
-        organizationID: UUID, conferenceID: UUID, role: ConferenceToken.Role, clientID: String = ""
+        organizationID: UUID, conferenceID: UUID, role: ConferenceToken.Role, clientID: String = "", expires: Date? = nil
     ) -> String {
         tokens.token(
             for: ConferenceToken(
                 organizationID: organizationID, conferenceID: conferenceID, role: role, clientID: clientID,
-                expires: Int(now().timeIntervalSince1970 + ConferenceToken.lifetime)))
+                expires: Int(expires?.timeIntervalSince1970 ?? (now().timeIntervalSince1970 + ConferenceToken.lifetime))))
     }
 
     // MARK: - Provider resolution
@@ -43,16 +49,32 @@ struct ColdCallService: Sendable {
         do {
             provider = try await factory.provider(for: organizationID, explicit: name)
         } catch let error as ProviderResolutionError {
-            throw APIError.unprocessable("provider_not_configured", error.description)
+            throw ColdCallError.providerNotConfigured(error.description)
         } catch let error as ConfigurationValidationError {
-            throw APIError.unprocessable("provider_not_configured", "the stored configuration is no longer valid: \(error)")
+            throw ColdCallError.providerNotConfigured("the stored configuration is no longer valid: \(error)")
         }
         guard let conferencing = provider as? any ConferenceProvider else {
-            throw APIError.unprocessable(
-                "provider_unsupported",
-                "cold calls run through provider conferences, which Switchboard supports for twilio and telnyx, not \(provider.name.rawValue)")
+            throw ColdCallError.providerUnsupported(provider.name)
         }
         return conferencing
+    }
+
+    // MARK: - Recording policy
+
+    /// The organization's `RECORDING_POLICY`; `off` when it stored none. A stored document that no
+    /// longer validates records nothing (and says so in the log) rather than record without consent.
+    func recordingPolicy(_ organizationID: UUID, logger: Logger) async throws -> RecordingPolicy {
+        guard
+            let opened = try await configurations.open(
+                organizationID: organizationID, key: ConfigurationKey.recordingPolicy.rawValue, logger: logger)
+        else { return .off }
+        do {
+            let object = try JSONDecoder().decode(JSONValue.self, from: opened.document).objectValue ?? [:]
+            return try RecordingPolicy(document: object)
+        } catch {
+            logger.error("stored RECORDING_POLICY is invalid; not recording", metadata: ["problems": "\(error)"])
+            return .off
+        }
     }
 
     // MARK: - Dialing
@@ -82,13 +104,10 @@ struct ColdCallService: Sendable {
                 guard let conferenceID = try await conferences.conferenceID(ofCall: earlier.id, organizationID: organizationID, logger: logger),
                     let earlierConference = try await conferences.get(organizationID: organizationID, id: conferenceID, logger: logger)
                 else {
-                    throw APIError.conflict(
-                        "idempotency_key_reused", "this Idempotency-Key was used for a call that is not a cold call")
+                    throw ColdCallError.idempotencyKeyReused
                 }
                 if earlier.rawStatus == "unconfirmed" {
-                    throw APIError(
-                        status: .badGateway, code: "provider_unconfirmed",
-                        message: "the provider did not confirm the call made with this Idempotency-Key (call \(earlier.id.lowercasedString)); check it at the provider before retrying with a new key")
+                    throw ColdCallError.providerUnconfirmed(callID: earlier.id)
                 }
                 return (earlierConference, earlier, true)
             case .started(let started):
@@ -98,6 +117,7 @@ struct ColdCallService: Sendable {
             try? await conferences.discard(organizationID: organizationID, id: conference.id, logger: logger)
             throw error
         }
+        let policy = try await recordingPolicy(organizationID, logger: logger)
         let contactToken = signedToken(organizationID: organizationID, conferenceID: conference.id, role: .contact)
         let name = provider.name
         let dial = ConferenceDial(
@@ -109,19 +129,22 @@ struct ColdCallService: Sendable {
                 ? settings.webhookURL(name, organizationID, "status") : webhookURL(name, organizationID, "events"),
             recordingEventsURL: webhookURL(name, organizationID, "events"),
             clientState: provider.conferenceStyle == .bridge ? contactToken : nil,
-            idempotencyKey: call.id.lowercasedString)
+            idempotencyKey: call.id.lowercasedString,
+            // Recorded from answer only without an announcement; with one, recording starts after it
+            // (Twilio: the conference records from its start; Telnyx: record_start once speak ended).
+            record: policy.mode == .on)
         let placed: PlacedCall
         do {
             placed = try await provider.dialIntoConference(dial, logger: logger)
         } catch ProviderError.rejected(let status, let reason) {
             try await conferences.discard(organizationID: organizationID, id: conference.id, logger: logger)
-            throw TelephonyController.providerFailure(
-                ProviderError.rejected(status: status, reason: reason), provider: name, logger: logger)
+            throw ColdCallError.provider(
+                ProviderError.rejected(status: status, reason: reason), name, logger: logger)
         } catch {
             // The call may exist: keep its row (failed, unconfirmed) and close the session.
             try await calls.markUnconfirmed(organizationID: organizationID, id: call.id, logger: logger)
             try await conferences.completeUnstarted(organizationID: organizationID, id: conference.id, logger: logger)
-            throw TelephonyController.providerFailure(error, provider: name, logger: logger)
+            throw ColdCallError.provider(error, name, logger: logger)
         }
         let stored = try await calls.markPlaced(
             organizationID: organizationID, id: call.id, providerCallID: placed.providerCallID,
@@ -145,7 +168,7 @@ struct ColdCallService: Sendable {
                 logger.info(
                     "conference already ended at the provider", metadata: ["status": "\(status)", "reason": "\(reason)"])
             } catch {
-                throw TelephonyController.providerFailure(error, provider: name, logger: logger)
+                throw ColdCallError.provider(error, name, logger: logger)
             }
         }
         var legs: [String] = []
@@ -163,7 +186,7 @@ struct ColdCallService: Sendable {
             } catch ProviderError.rejected {
                 // The leg already ended.
             } catch {
-                throw TelephonyController.providerFailure(error, provider: name, logger: logger)
+                throw ColdCallError.provider(error, name, logger: logger)
             }
         }
         if conference.providerConferenceID == nil {
@@ -199,9 +222,16 @@ struct ColdCallService: Sendable {
         try await conferences.addParticipant(
             organizationID: organizationID, conferenceID: conference.id, role: claim.role.rawValue,
             providerCallID: callSID, clientID: claim.clientID.isEmpty ? nil : claim.clientID, logger: logger)
+        let policy = try await recordingPolicy(organizationID, logger: logger)
+        let recording =
+            policy.mode == .onWithAnnouncement
+            ? MarkupRecording(
+                announcement: claim.role == .contact ? policy.announcement : nil,
+                eventsURL: webhookURL(provider.name, organizationID, "events"))
+            : nil
         return provider.conferenceMarkup(
             name: conference.name, statusCallbackURL: webhookURL(provider.name, organizationID, "events"),
-            endConferenceOnExit: true)
+            endConferenceOnExit: true, recording: recording)
     }
 
     /// Applies a verified conference, call-leg or recording webhook. Call-leg work that talks to the
@@ -214,16 +244,21 @@ struct ColdCallService: Sendable {
         do {
             event = try provider.parseConferenceEvent(webhook)
         } catch {
-            throw APIError.badRequest("malformed_webhook", "the webhook is not a conference, call or recording event")
+            throw ColdCallError.malformedWebhook
         }
         let payload = Data(webhook.body)
         let name = provider.name.rawValue
         let occurredAt = event.occurredAt ?? now()
         let sequence = event.sequence ?? Int64((occurredAt.timeIntervalSince1970 * 1_000_000).rounded())
         // Which session: the leg's signed client state, else the conference's name, else its provider id.
-        let claim = event.clientState.flatMap { tokens.claim($0, now: nil) }.flatMap {
-            $0.organizationID == organizationID ? $0 : nil
+        let signed = event.clientState.flatMap { tokens.claim($0, now: nil) }
+        if let signed, signed.organizationID != organizationID {
+            // Another organization's leg (its event verifies here when organizations share provider
+            // credentials): acknowledged, stored nowhere, and no leg is touched.
+            logger.notice("cold-call event of another organization's session ignored")
+            return
         }
+        let claim = signed
         let conferenceID = claim?.conferenceID ?? event.conferenceName.flatMap(Conference.id(fromName:))
 
         switch event.kind {
@@ -238,16 +273,17 @@ struct ColdCallService: Sendable {
             }
             // Twilio names the call; Telnyx's call.recording.saved names only the leg (call_leg_id)
             // and carries the contact leg's signed client state.
-            let outcome = try await conferences.recordRecording(
-                RecordingRecord(
-                    provider: name, eventKey: event.eventKey, providerCallID: event.providerCallID,
-                    providerLegID: event.providerLegID, conferenceID: claim?.role == .contact ? claim?.conferenceID : nil,
-                    recordingID: recording.id, url: recording.url, durationSeconds: recording.durationSeconds,
-                    payload: payload),
-                organizationID: organizationID, logger: logger)
+            var record = RecordingRecord(
+                provider: name, eventKey: event.eventKey, providerCallID: event.providerCallID,
+                providerLegID: event.providerLegID, conferenceID: claim?.role == .contact ? claim?.conferenceID : nil,
+                recordingID: recording.id, url: recording.url, durationSeconds: recording.durationSeconds,
+                payload: payload)
+            // A Twilio conference recording names the conference only.
+            record.providerConferenceID = event.providerConferenceID
+            let outcome = try await conferences.recordRecording(record, organizationID: organizationID, logger: logger)
             if outcome == .unmatched {
                 logger.warning(
-                    "recording event matches no call; stored in webhook_events only",
+                    "recording event matches no call of this organization; acknowledged, stored nowhere",
                     metadata: ["provider": "\(name)", "event_key": "\(event.eventKey)"])
                 metrics?.webhookEventUnmatched(provider: provider.name, kind: "recording")
             }
@@ -273,9 +309,14 @@ struct ColdCallService: Sendable {
                         organizationID: organizationID, provider: provider, claimToken: event.clientState ?? "",
                         callID: callID, logger: logger)
                 } else if event.kind == .callAnswered {
-                    try await bridge(
+                    let bridged = try await bridge(
                         organizationID: organizationID, provider: provider, claim: claim,
                         clientState: event.clientState, callID: callID, logger: logger)
+                    if bridged, claim.role == .contact, provider.conferenceStyle == .bridge {
+                        try await announceIfPolicyAsks(
+                            organizationID: organizationID, provider: provider, callID: callID,
+                            clientState: event.clientState, logger: logger)
+                    }
                 }
             } else if event.kind == .callInitiated, event.direction == "incoming", let callID = event.providerCallID {
                 // An inbound leg with no valid session token: never leave it parked.
@@ -305,11 +346,33 @@ struct ColdCallService: Sendable {
                     durationSeconds: status.durationSeconds, payload: payload, providerLegID: status.providerLegID),
                 organizationID: organizationID, logger: logger)
         case .other(let type):
+            if type == "call.speak.ended", claim?.role == .contact, let callID = event.providerCallID {
+                // The announcement has been spoken: recording may start now.
+                let policy = try await recordingPolicy(organizationID, logger: logger)
+                if policy.mode == .onWithAnnouncement {
+                    try await provider.startRecording(callID: callID, clientState: event.clientState, logger: logger)
+                }
+            }
             _ = try await calls.record(
                 RecordedEvent(
                     provider: name, eventKey: event.eventKey, kind: "other", providerCallID: event.providerCallID,
                     status: nil, rawStatus: type, durationSeconds: nil, payload: payload),
                 organizationID: organizationID, logger: logger)
+        }
+    }
+
+    /// Speaks the recording announcement to the contact's just-bridged leg (bridge style) when the
+    /// policy asks for one; recording starts when the provider reports it spoken (`call.speak.ended`).
+    /// A failed announcement is logged and records nothing.
+    func announceIfPolicyAsks(
+        organizationID: UUID, provider: any ConferenceProvider, callID: String, clientState: String?, logger: Logger
+    ) async throws {
+        let policy = try await recordingPolicy(organizationID, logger: logger)
+        guard policy.mode == .onWithAnnouncement, let text = policy.announcement else { return }
+        do {
+            try await provider.announce(callID: callID, text: text, clientState: clientState, logger: logger)
+        } catch {
+            logger.warning("recording announcement not played; the call is not recorded", metadata: ["error": "\(error)"])
         }
     }
 
@@ -334,32 +397,93 @@ struct ColdCallService: Sendable {
     }
 
     /// Puts an answered leg into its session's conference: the first creates the provider
-    /// conference, later ones join it. The session row lock makes two simultaneous answers on two
-    /// instances take turns, so exactly one conference is created.
+    /// conference, later ones join it. Each step claims its work in a short transaction
+    /// (`ConferenceStore.claimBridge`: a creation lease), asks the provider outside any transaction,
+    /// then records the result; so two legs answered at once on two instances create exactly one
+    /// conference (the second waits for the lease, then joins), and no row lock or pooled connection
+    /// is held across a provider request. A bridge whose provider request succeeded but whose result
+    /// was not recorded is redone by the provider's retry of the event: the lease's holder (or its
+    /// successor once it ran out) finds the conference by name before creating one.
+    /// Returns whether this delivery put the leg into the conference (false: nothing to do, or hung up).
+    @discardableResult
     func bridge(
         organizationID: UUID, provider: any ConferenceProvider, claim: ConferenceToken, clientState: String?,
         callID: String, logger: Logger
-    ) async throws {
-        guard provider.conferenceStyle == .bridge else { return }
+    ) async throws -> Bool {
+        guard provider.conferenceStyle == .bridge else { return false }
         let participant = NewParticipant(
             role: claim.role.rawValue, providerCallID: callID, clientID: claim.clientID.isEmpty ? nil : claim.clientID)
-        let hangUpInstead = try await conferences.bridge(
-            organizationID: organizationID, id: claim.conferenceID, providerCallID: callID, logger: logger
-        ) { conference, alreadyBridged -> (String?, NewParticipant?, Bool) in
-            if alreadyBridged { return (nil, nil, false) }
-            if conference.status == "completed" || conference.endRequestedAt != nil { return (nil, nil, true) }
-            if let existing = conference.providerConferenceID {
-                try await provider.joinConference(
-                    providerConferenceID: existing, callID: callID, clientState: clientState, logger: logger)
-                return (nil, participant, false)
+        let start = ContinuousClock.now
+        while true {
+            let next = try await conferences.claimBridge(
+                organizationID: organizationID, id: claim.conferenceID, providerCallID: callID, lease: bridgeLease,
+                logger: logger)
+            switch next {
+            case .unknown, .alreadyBridged:
+                return false
+            case .ended:
+                logger.info("answered leg of an ended session; hanging up")
+                try? await provider.hangUp(providerCallID: callID, logger: logger)
+                return false
+            case .join(let providerConferenceID):
+                do {
+                    try await provider.joinConference(
+                        providerConferenceID: providerConferenceID, callID: callID, clientState: clientState, logger: logger)
+                } catch {
+                    try? await conferences.releaseBridgeLease(
+                        organizationID: organizationID, id: claim.conferenceID, logger: logger)
+                    throw error
+                }
+                try await conferences.recordBridge(
+                    organizationID: organizationID, id: claim.conferenceID, providerConferenceID: nil,
+                    participant: participant, logger: logger)
+                return true
+            case .create(let name, let lookUpFirst):
+                do {
+                    try await create(
+                        organizationID: organizationID, provider: provider, name: name, lookUpFirst: lookUpFirst,
+                        participant: participant, conferenceID: claim.conferenceID, clientState: clientState,
+                        callID: callID, logger: logger)
+                } catch {
+                    try? await conferences.releaseBridgeLease(
+                        organizationID: organizationID, id: claim.conferenceID, logger: logger)
+                    throw error
+                }
+                return true
+            case .wait:
+                // Another delivery is creating the conference; its lease bounds the wait.
+                guard ContinuousClock.now - start < bridgeLease + .seconds(1) else {
+                    throw ProviderError.unavailable("another leg is still creating the conference; retry")
+                }
+                try await Task.sleep(for: .milliseconds(50))
             }
-            let created = try await provider.createConference(
-                name: conference.name, callID: callID, clientState: clientState, logger: logger)
-            return (created, participant, false)
         }
-        if hangUpInstead == true {
-            logger.info("answered leg of an ended session; hanging up")
-            try? await provider.hangUp(providerCallID: callID, logger: logger)
+    }
+
+    /// The creation step of `bridge`, run holding the lease.
+    private func create(
+        organizationID: UUID, provider: any ConferenceProvider, name: String, lookUpFirst: Bool,
+        participant: NewParticipant, conferenceID: UUID, clientState: String?, callID: String, logger: Logger
+    ) async throws {
+        if lookUpFirst, let found = try await provider.findConference(name: name, logger: logger) {
+            // An earlier claimant created it; join it unless this leg is the one that did.
+            do {
+                try await provider.joinConference(
+                    providerConferenceID: found, callID: callID, clientState: clientState, logger: logger)
+            } catch ProviderError.rejected(let status, let reason) {
+                // Already in it (this leg created it before its result was lost), or gone: the
+                // conference id is right either way, and the provider's events say who is in it.
+                logger.info("leg not joined to the found conference", metadata: ["status": "\(status)", "reason": "\(reason)"])
+            }
+            try await conferences.recordBridge(
+                organizationID: organizationID, id: conferenceID, providerConferenceID: found,
+                participant: participant, logger: logger)
+            return
         }
+        let created = try await provider.createConference(
+            name: name, callID: callID, clientState: clientState, logger: logger)
+        try await conferences.recordBridge(
+            organizationID: organizationID, id: conferenceID, providerConferenceID: created,
+            participant: participant, logger: logger)
     }
 }

@@ -14,8 +14,8 @@ import Providers
 /// organizations take seconds. Output, in `--out-dir` (mode 600: the files hold API keys):
 /// - `organizations.tsv`: `id<TAB>api key`, one organization a line;
 /// - `webhooks.tsv`: `path<TAB>form body<TAB>X-Twilio-Signature`, signed Twilio status webhooks for
-///   random organizations, each with its own CallSid (so each is stored once), signed against
-///   `SWITCHBOARD_PUBLIC_URL` as the server verifies them.
+///   random organizations, each about its own seeded call (so each is stored once: an event of an
+///   unknown call is stored nowhere), signed against `SWITCHBOARD_PUBLIC_URL` as the server verifies them.
 struct BenchSeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-seed",
@@ -78,7 +78,22 @@ struct BenchSeedCommand: AsyncParsableCommand {
         // Every organization once first (scripts/bench sends those to warm the provider cache), then random ones.
         let ids = seeded.map(\.id)
         let targets = Array(ids.shuffled().prefix(webhooks)) + (0..<max(0, webhooks - ids.count)).map { _ in ids.randomElement()! }
-        let lines = await BenchWebhook.lines(for: targets, account: twilio, publicURL: configuration.publicURL)
+        let from = twilio.fromNumbers.first ?? "+14155550100"
+        let planned = targets.map { organizationID in
+            BulkSeeder.PlacedCall(
+                organizationID: organizationID, providerCallID: BenchWebhook.randomCallSID(), from: from,
+                to: "+1415556\(Int.random(in: 1000...9999))")
+        }
+        // Each webhook reports on a call of its organization: an event of an unknown call is stored nowhere.
+        if !planned.isEmpty {
+            try await CommandEnvironment.withPostgres(configuration, logger: logger) { client in
+                let seeder = BulkSeeder(client: client, sealer: SecretSealer(keyring: keyring))
+                for start in stride(from: 0, to: planned.count, by: 10_000) {
+                    try await seeder.insertCalls(Array(planned[start..<min(planned.count, start + 10_000)]), logger: logger)
+                }
+            }
+        }
+        let lines = await BenchWebhook.lines(for: planned, account: twilio, publicURL: configuration.publicURL)
         try BenchFiles.write(lines, to: outDir.appendingPathComponent("webhooks.tsv"))
 
         let seconds = (seededAt - start).milliseconds / 1000
@@ -134,7 +149,7 @@ struct BenchWebhook {
 
     /// `path<TAB>body<TAB>signature` lines, one per organization of `targets` (in that order),
     /// signed on all cores.
-    static func lines(for targets: [UUID], account: BenchTwilioAccount, publicURL: String) async -> String {
+    static func lines(for targets: [BulkSeeder.PlacedCall], account: BenchTwilioAccount, publicURL: String) async -> String {
         let timestamp = timestampFormatter.string(from: Date())
         let chunks = stride(from: 0, to: targets.count, by: 10_000).map { Array(targets[$0..<min(targets.count, $0 + 10_000)]) }
         return await withTaskGroup(of: (Int, String).self) { group in
@@ -142,9 +157,8 @@ struct BenchWebhook {
                 group.addTask {
                     var text = ""
                     text.reserveCapacity(chunk.count * 480)
-                    for organizationID in chunk {
-                        let webhook = random(
-                            organizationID: organizationID, account: account, publicURL: publicURL, timestamp: timestamp)
+                    for call in chunk {
+                        let webhook = ringing(call, account: account, publicURL: publicURL, timestamp: timestamp)
                         text += "\(webhook.path)\t\(webhook.body)\t\(webhook.signature)\n"
                     }
                     return (index, text)
@@ -156,11 +170,17 @@ struct BenchWebhook {
         }
     }
 
-    static func random(organizationID: UUID, account: BenchTwilioAccount, publicURL: String, timestamp: String) -> BenchWebhook {
-        let path = "/api/v1/telephony/webhooks/twilio/\(organizationID.lowercasedString)/status"
-        let from = account.fromNumbers.first ?? "+14155550100"
-        let to = "+1415556\(Int.random(in: 1000...9999))"
-        let callSID = "CA" + hex(UInt64.random(in: .min ... .max)) + hex(UInt64.random(in: .min ... .max))
+    /// A fresh random CallSid.
+    static func randomCallSID() -> String {
+        "CA" + hex(UInt64.random(in: .min ... .max)) + hex(UInt64.random(in: .min ... .max))
+    }
+
+    /// The `ringing` status callback of `call`.
+    static func ringing(_ call: BulkSeeder.PlacedCall, account: BenchTwilioAccount, publicURL: String, timestamp: String)
+        -> BenchWebhook
+    {
+        let path = "/api/v1/telephony/webhooks/twilio/\(call.organizationID.lowercasedString)/status"
+        let (from, to, callSID) = (call.from, call.to, call.providerCallID)
         let parameters = [
             ("AccountSid", account.accountSID), ("ApiVersion", "2010-04-01"), ("CallSid", callSID),
             ("CallStatus", "ringing"), ("CallbackSource", "call-progress-events"), ("Called", to), ("Caller", from),

@@ -144,7 +144,9 @@ struct TelephonyController {
             }
             let outbound = OutboundCall(
                 to: to, from: from,
-                answerURL: settings.webhookURL(provider.name, organizationID, "answer", workflowID: body.workflowID, workflowRunID: body.workflowRunID),
+                // The call's own id finds it before its provider id is recorded; the workflow ids come from
+                // the stored call, not from this URL (whose query Telnyx's and Vonage's signatures do not cover).
+                answerURL: settings.webhookURL(provider.name, organizationID, "answer") + "?call_id=" + call.id.lowercasedString,
                 statusCallbackURL: settings.webhookURL(provider.name, organizationID, "status"),
                 clientState: call.id.lowercasedString, idempotencyKey: call.id.lowercasedString,
                 mediaStreamURL: settings.streamURL(

@@ -39,6 +39,14 @@ struct WebhookController {
                     durationSeconds: event.durationSeconds, payload: Data(webhook.body),
                     providerLegID: event.providerLegID),
                 organizationID: organization, logger: logger) }
+            if outcome == .unmatched {
+                // No call of this organization (with shared credentials, maybe another tenant's): acknowledged, stored nowhere.
+                context.logger.notice(
+                    "webhook for no call of this organization; not stored",
+                    metadata: ["provider": "\(provider.name.rawValue)", "event": "\(event.rawStatus)"])
+                metrics?.webhookEventUnmatched(provider: provider.name, kind: "status")
+                return Response(status: .noContent)
+            }
             context.logger.info(
                 "webhook stored",
                 metadata: [
@@ -50,27 +58,72 @@ struct WebhookController {
         for method in [HTTPRequest.Method.get, .post] {
             group.on("/:provider/:org/answer", method: method) { request, context in
                 let (organization, provider, webhook) = try await verified(request, context)
+                let logger = context.logger
+                // Only a live call of this organization gets its stream (and a token for it); the
+                // workflow ids are the stored call's, never the query's (unsigned for Telnyx and Vonage).
+                guard
+                    let call = try await database.bounded({ [calls] in
+                        try await Self.answerableCall(
+                            calls: calls, organizationID: organization, provider: provider, webhook: webhook,
+                            queryCallID: request.uri.queryParameters.get("call_id"), logger: logger)
+                    })
+                else {
+                    logger.notice("answer request for no live call of this organization; hanging up")
+                    let markup = provider.hangupMarkup()
+                    return Response(
+                        status: .ok, headers: [.contentType: markup.contentType],
+                        body: .init(byteBuffer: ByteBuffer(string: markup.body)))
+                }
                 // The answer request says the call was answered; where it carries a status, record it.
                 if let event = try? provider.parseStatusCallback(webhook) {
-                    _ = try await database.bounded { [calls, logger = context.logger] in try await calls.record(
+                    _ = try await database.bounded { [calls] in try await calls.record(
                         RecordedEvent(
                             provider: provider.name.rawValue, eventKey: "answer:\(event.eventKey)", kind: "answer",
-                            providerCallID: event.providerCallID.isEmpty ? nil : event.providerCallID,
+                            providerCallID: event.providerCallID.isEmpty ? call.providerCallID : event.providerCallID,
                             status: event.status?.rawValue, rawStatus: event.rawStatus,
                             durationSeconds: event.durationSeconds, payload: Data(webhook.body),
                             providerLegID: event.providerLegID),
                         organizationID: organization, logger: logger) }
                 }
-                let query = request.uri.queryParameters
                 let markup = provider.answerMarkup(
                     streamURL: settings.streamURL(
-                        organizationID: organization, workflowID: query.get("workflow_id"),
-                        workflowRunID: query.get("workflow_run_id")))
+                        organizationID: organization, workflowID: call.workflowID, workflowRunID: call.workflowRunID,
+                        now: now()))
                 return Response(
                     status: .ok, headers: [.contentType: markup.contentType],
                     body: .init(byteBuffer: ByteBuffer(string: markup.body)))
             }
         }
+    }
+
+    /// The call an answer request is for, when it is one of the organization's calls and not over.
+    /// `call_id` (Switchboard's id, in the answer URL since initiate-call) finds a call whose
+    /// provider id is not recorded yet; a call whose provider id is known must be the one the
+    /// request names. Without `call_id` (calls placed before it was added) the provider's ids decide.
+    static func answerableCall(
+        calls: CallStore, organizationID: UUID, provider: any TelephonyProvider, webhook: WebhookRequest,
+        queryCallID: String?, logger: Logger
+    ) async throws -> Call? {
+        let named = provider.answerCallIdentity(webhook)
+        let call: Call?
+        if let raw = queryCallID {
+            guard let id = UUID(uuidString: raw),
+                let found = try await calls.get(organizationID: organizationID, id: id, logger: logger)
+            else { return nil }
+            if let known = found.providerCallID, named.callID != nil || named.legID != nil {
+                let ids = Set([named.callID, named.legID].compactMap { $0 })
+                guard ids.contains(known) else { return nil }
+            }
+            call = found
+        } else {
+            call = try await calls.find(
+                organizationID: organizationID, provider: provider.name.rawValue, providerCallID: named.callID,
+                legID: named.legID, logger: logger)
+        }
+        guard let call, call.provider == provider.name.rawValue, call.rawStatus != "unconfirmed",
+            !(CallStatus(rawValue: call.status)?.isTerminal ?? false)
+        else { return nil }
+        return call
     }
 
     /// Resolves the organization and provider from the path and checks the signature against the

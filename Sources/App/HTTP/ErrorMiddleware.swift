@@ -57,6 +57,8 @@ struct RequestMiddleware: RouterMiddleware {
         switch error {
         case let error as APIError:
             return error
+        case let error as ColdCallError:
+            return error.apiError
         case let error as HTTPError:
             return APIError(
                 status: error.status, code: Self.code(for: error.status),

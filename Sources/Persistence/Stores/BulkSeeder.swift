@@ -120,4 +120,33 @@ public struct BulkSeeder: Sendable {
         }
         return seeded
     }
+
+    /// A placed Twilio call the seeded webhooks report on (webhooks of unknown calls are stored nowhere).
+    public struct PlacedCall: Sendable {
+        public var organizationID: UUID
+        public var providerCallID: String
+        public var from: String
+        public var to: String
+
+        public init(organizationID: UUID, providerCallID: String, from: String, to: String) {
+            self.organizationID = organizationID
+            self.providerCallID = providerCallID
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// Creates `calls` as queued Twilio calls, in one statement.
+    public func insertCalls(_ calls: [PlacedCall], logger: Logger) async throws {
+        guard !calls.isEmpty else { return }
+        let ids = calls.map { _ in UUID() }
+        try await client.query(
+            """
+            INSERT INTO calls (organization_id, id, provider, provider_call_id, status, raw_status, from_number, to_number)
+            SELECT c.organization_id, c.id, 'twilio', c.provider_call_id, 'queued', 'queued', c.from_number, c.to_number
+            FROM unnest(\(calls.map(\.organizationID))::uuid[], \(ids)::uuid[], \(calls.map(\.providerCallID))::text[],
+                        \(calls.map(\.from))::text[], \(calls.map(\.to))::text[])
+                 AS c(organization_id, id, provider_call_id, from_number, to_number)
+            """, logger: logger)
+    }
 }

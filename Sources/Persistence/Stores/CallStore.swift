@@ -18,7 +18,17 @@ public struct CallStore: Sendable {
         case duplicate
         /// Stored; `call` is the call after the event (nil when no call matches yet).
         case stored(call: Call?)
+        /// The event names no call of this organization (another tenant's, or none): acknowledged,
+        /// stored nowhere, nothing changed.
+        case unmatched
     }
+
+    /// SQL condition (parameters `$1` organization, `$2` provider): the organization has a call of
+    /// that provider still being placed, whose provider id is not recorded yet.
+    static let initiatingCallExists = """
+        EXISTS (SELECT 1 FROM calls WHERE organization_id = $1 AND provider = $2 AND status = 'initiating'
+                AND created_at > now() - interval '5 minutes')
+        """
 
     let client: PostgresClient
     /// An `initiating` row older than this was interrupted: the provider's deadline plus
@@ -293,6 +303,22 @@ public struct CallStore: Sendable {
         return try await Self.decode(rows).first
     }
 
+    /// The organization's call of `provider` that a provider names by its call id or its second id.
+    public func find(
+        organizationID: UUID, provider: String, providerCallID: String?, legID: String?, logger: Logger
+    ) async throws -> Call? {
+        guard providerCallID != nil || legID != nil else { return nil }
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM calls
+            WHERE organization_id = \(organizationID) AND provider = \(provider)
+              AND (provider_call_id = \(providerCallID) OR provider_leg_id = \(providerCallID)
+                   OR provider_call_id = \(legID) OR provider_leg_id = \(legID))
+            LIMIT 1
+            """, logger: logger)
+        return try await Self.decode(rows).first
+    }
+
     func get(organizationID: UUID, idempotencyKey: String?, logger: Logger) async throws -> Call? {
         let rows = try await client.query(
             """
@@ -326,18 +352,8 @@ public struct CallStore: Sendable {
     /// second one's snapshot is taken after it: a `markPlaced` that committed while we waited is seen.
     public func record(_ event: RecordedEvent, organizationID: UUID, logger: Logger) async throws -> EventOutcome {
         guard let providerCallID = event.providerCallID else {
-            // No call to move: storing the event is the whole job.
-            let inserted = try await client.query(
-                """
-                INSERT INTO webhook_events (organization_id, provider, event_key, kind, provider_call_id, status,
-                                            raw_status, duration_seconds, payload)
-                VALUES (\(organizationID), \(event.provider), \(event.eventKey), \(event.kind), NULL,
-                        \(event.status), \(event.rawStatus), \(event.durationSeconds), \(event.payload))
-                ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: logger)
-            var isNew = false
-            for try await _ in inserted { isNew = true }
-            return isNew ? .stored(call: nil) : .duplicate
+            // No call to move, and none to match: such an event is stored nowhere.
+            return .unmatched
         }
         return try await client.inTransaction(logger: logger) { connection in
             try await Self.lockProviderCall(
@@ -347,16 +363,17 @@ public struct CallStore: Sendable {
                 HotPathStatements.RecordEvent(organizationID: organizationID, providerCallID: providerCallID, event: event),
                 logger: logger)
             for try await row in rows {
+                guard row.1 else { return .unmatched }
                 guard row.0 else { return .duplicate }
-                guard let organization = row.1, let id = row.2, let provider = row.3, let status = row.5,
-                    let direction = row.7, let from = row.8, let to = row.9, let createdAt = row.13, let updatedAt = row.14
+                guard let organization = row.2, let id = row.3, let provider = row.4, let status = row.6,
+                    let direction = row.8, let from = row.9, let to = row.10, let createdAt = row.14, let updatedAt = row.15
                 else { return .stored(call: nil) }
                 return .stored(
                     call: Call(
-                        organizationID: organization, id: id, provider: provider, providerCallID: row.4, status: status,
-                        rawStatus: row.6, direction: direction, fromNumber: from, toNumber: to, workflowID: row.10,
-                        workflowRunID: row.11, durationSeconds: row.12, createdAt: createdAt, updatedAt: updatedAt,
-                        answeredAt: row.15, endedAt: row.16))
+                        organizationID: organization, id: id, provider: provider, providerCallID: row.5, status: status,
+                        rawStatus: row.7, direction: direction, fromNumber: from, toNumber: to, workflowID: row.11,
+                        workflowRunID: row.12, durationSeconds: row.13, createdAt: createdAt, updatedAt: updatedAt,
+                        answeredAt: row.16, endedAt: row.17))
             }
             throw PersistenceError.notFound("the webhook event's outcome")
         }

@@ -20,6 +20,12 @@ public struct Conference: Sendable, Equatable {
     public let startedAt: Date?
     public let endedAt: Date?
     public let endRequestedAt: Date?
+    /// Why a session ended before it started: the contact's leg's terminal status (busy, no-answer,
+    /// failed, canceled, or completed when the contact hung up first); nil otherwise.
+    public var endedReason: String? = nil
+    /// The leg that last claimed the creation of the provider conference (bridge style), and until when.
+    public var bridgeLeaseCall: String? = nil
+    public var bridgeLeaseUntil: Date? = nil
 
     /// The provider-facing name of a session: "sb-" + its id.
     public static func name(for id: UUID) -> String {
@@ -162,6 +168,9 @@ public struct RecordingRecord: Sendable {
     public var providerLegID: String?
     /// The cold-call session the event's signed client state names; its contact call is the recorded one.
     public var conferenceID: UUID?
+    /// The provider's id of the recorded conference (a Twilio conference recording); its session's contact call
+    /// is the recorded one.
+    public var providerConferenceID: String? = nil
     public var recordingID: String?
     public var url: String
     public var durationSeconds: Int?
@@ -189,6 +198,6 @@ public enum RecordingOutcome: Sendable, Equatable {
     case duplicate
     /// Stored and attached to its call.
     case attached
-    /// Stored, but no call of the organization matches it (kept in `webhook_events`, not lost).
+    /// No call of the organization matches it: stored nowhere (the caller logs and counts it).
     case unmatched
 }

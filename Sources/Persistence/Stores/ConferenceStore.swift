@@ -16,7 +16,8 @@ public struct ConferenceStore: Sendable {
 
     static let columns = """
         organization_id, id, provider, name, provider_conference_id, status, contact_id, contact_name, contact_phone,
-        from_number, agent_client_id, created_at, started_at, ended_at, end_requested_at
+        from_number, agent_client_id, created_at, started_at, ended_at, end_requested_at, ended_reason,
+        bridge_lease_call, bridge_lease_until
         """
 
     static let participantColumns = """
@@ -131,47 +132,95 @@ public struct ConferenceStore: Sendable {
         return participant
     }
 
-    /// Runs `body` holding the session's row lock, so two legs answered at the same moment on two
-    /// instances are bridged one after the other: the first creates the provider conference, the
-    /// second sees its id and joins it. `body` gets the session and whether `providerCallID` is
-    /// already one of its participants, and returns the provider conference id to store (when it
-    /// created one), the leg to record, and a flag passed back to the caller. nil when the session
-    /// does not exist.
-    public func bridge<Flag: Sendable>(
-        organizationID: UUID, id: UUID, providerCallID: String, logger: Logger,
-        _ body: @Sendable (Conference, _ alreadyBridged: Bool) async throws -> (String?, NewParticipant?, Flag)
-    ) async throws -> Flag? {
-        try await client.inTransaction(logger: logger) { connection in
-            // A bridge waits for the other one's provider request, which has its own deadline.
-            try await connection.query("SET LOCAL lock_timeout = '30s'", logger: logger)
+    /// What a leg answered into a bridge-style session should do next (see `claimBridge`).
+    public enum BridgeClaim: Sendable, Equatable {
+        /// No such session in this organization.
+        case unknown
+        /// The leg is already one of the session's participants: nothing to do.
+        case alreadyBridged
+        /// The session ended (or its end was asked for): hang the leg up.
+        case ended
+        /// The provider conference exists: join it (this leg holds the lease meanwhile).
+        case join(providerConferenceID: String)
+        /// This leg holds the lease to create the provider conference. `lookUpFirst`: an earlier
+        /// claimant (maybe this leg, before a failed commit) may have created it already, so find it
+        /// by name at the provider before creating one.
+        case create(name: String, lookUpFirst: Bool)
+        /// Another leg holds the lease and is creating the conference now: ask again shortly.
+        case wait
+    }
+
+    /// Decides, in one short transaction, what an answered leg does to bridge into the session, and
+    /// takes the session's bridge lease when it must create or join the provider conference. The provider is asked outside
+    /// any transaction (no row lock or pooled connection held across its request); the result is
+    /// then written with `recordBridge`. A lease runs for `lease`; after that another leg may take
+    /// it over (and look the conference up first).
+    public func claimBridge(
+        organizationID: UUID, id: UUID, providerCallID: String, lease: Duration, logger: Logger
+    ) async throws -> BridgeClaim {
+        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        return try await client.inTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
-                SELECT \(unescaped: Self.columns) FROM conferences
+                SELECT \(unescaped: Self.columns), bridge_lease_until > now() FROM conferences
                 WHERE organization_id = \(organizationID) AND id = \(id) FOR UPDATE
                 """, logger: logger)
-            guard let conference = try await Self.decode(rows).first else { return nil }
+            var found: (Conference, Bool)?
+            for try await row in rows {
+                let columns = row.makeRandomAccess()
+                let conference = try Self.decode(columns)
+                found = (conference, try columns[columns.count - 1].decode(Bool?.self) ?? false)
+            }
+            guard let (conference, leaseLive) = found else { return .unknown }
             let existing = try await connection.query(
                 """
                 SELECT 1 FROM conference_participants
                 WHERE organization_id = \(organizationID) AND conference_id = \(id) AND provider_call_id = \(providerCallID)
                 """, logger: logger)
-            var alreadyBridged = false
-            for try await _ in existing { alreadyBridged = true }
-            let (providerConferenceID, participant, flag) = try await body(conference, alreadyBridged)
-            if let providerConferenceID, conference.providerConferenceID == nil {
-                try await connection.query(
-                    """
-                    UPDATE conferences SET provider_conference_id = \(providerConferenceID), updated_at = now()
-                    WHERE organization_id = \(organizationID) AND id = \(id)
-                    """, logger: logger)
-            }
+            for try await _ in existing { return .alreadyBridged }
+            if conference.status == "completed" || conference.endRequestedAt != nil { return .ended }
+            // One bridge request at a time per session: a live lease is waited for, even by its own leg
+            // (a duplicate delivery of the same event).
+            if leaseLive { return .wait }
+            try await connection.query(
+                """
+                UPDATE conferences SET bridge_lease_call = \(providerCallID),
+                    bridge_lease_until = now() + make_interval(secs => \(leaseSeconds)), updated_at = now()
+                WHERE organization_id = \(organizationID) AND id = \(id)
+                """, logger: logger)
+            if let providerConferenceID = conference.providerConferenceID { return .join(providerConferenceID: providerConferenceID) }
+            return .create(name: conference.name, lookUpFirst: conference.bridgeLeaseCall != nil)
+        }
+    }
+
+    /// Ends a lease early after its provider request failed, so the retry need not wait for it to run
+    /// out; the claimant stays recorded (the request may have succeeded), so the next one looks first.
+    public func releaseBridgeLease(organizationID: UUID, id: UUID, logger: Logger) async throws {
+        try await client.query(
+            """
+            UPDATE conferences SET bridge_lease_until = NULL, updated_at = now()
+            WHERE organization_id = \(organizationID) AND id = \(id)
+            """, logger: logger)
+    }
+
+    /// Records what the provider did for a bridging leg: the conference's id (kept when one is
+    /// already recorded), the lease released, and the leg as a participant (when given). Idempotent.
+    public func recordBridge(
+        organizationID: UUID, id: UUID, providerConferenceID: String?, participant: NewParticipant?, logger: Logger
+    ) async throws {
+        try await client.inTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                UPDATE conferences SET provider_conference_id = COALESCE(provider_conference_id, \(providerConferenceID)),
+                    bridge_lease_until = NULL, updated_at = now()
+                WHERE organization_id = \(organizationID) AND id = \(id)
+                """, logger: logger)
             if let participant {
                 _ = try await Self.addParticipant(
                     organizationID: organizationID, conferenceID: id, role: participant.role,
                     providerCallID: participant.providerCallID, clientID: participant.clientID, on: connection,
                     logger: logger)
             }
-            return flag
         }
     }
 
@@ -221,27 +270,31 @@ public struct ConferenceStore: Sendable {
     public enum EventOutcome: Sendable, Equatable {
         /// Seen before: nothing changed.
         case duplicate
-        /// Stored; `conference` is the session after the event (nil when no session matches).
+        /// Stored; `conference` is the session after the event.
         case stored(conference: Conference?)
+        /// No session of this organization matches: acknowledged, stored nowhere, nothing changed.
+        case unmatched
     }
 
     /// Stores a conference event once and applies it to its session and participant.
     public func apply(_ event: ConferenceEventRecord, organizationID: UUID, logger: Logger) async throws -> EventOutcome {
         try await client.inTransaction(logger: logger) { connection in
-            guard
-                try await Self.storeEvent(
-                    organizationID: organizationID, provider: event.provider, eventKey: event.eventKey,
-                    kind: "conference:" + event.kind.rawValue, providerCallID: event.providerCallID, payload: event.payload,
-                    on: connection, logger: logger)
-            else { return .duplicate }
+            // Only a session of this organization takes the event (issue 10, item 12: with shared
+            // credentials another tenant's event verifies here too); none stores it nowhere.
             guard
                 var conference = try await Self.find(
                     organizationID: organizationID, provider: event.provider, id: event.conferenceID,
                     providerConferenceID: event.providerConferenceID, on: connection, logger: logger)
             else {
                 logger.notice("conference event for no known session", metadata: ["event": "\(event.kind.rawValue)"])
-                return .stored(conference: nil)
+                return .unmatched
             }
+            guard
+                try await Self.storeEvent(
+                    organizationID: organizationID, provider: event.provider, eventKey: event.eventKey,
+                    kind: "conference:" + event.kind.rawValue, providerCallID: event.providerCallID, payload: event.payload,
+                    on: connection, logger: logger)
+            else { return .duplicate }
             if let providerConferenceID = event.providerConferenceID, conference.providerConferenceID == nil {
                 try await connection.query(
                     """
@@ -330,23 +383,34 @@ public struct ConferenceStore: Sendable {
         _ recording: RecordingRecord, organizationID: UUID, logger: Logger
     ) async throws -> RecordingOutcome {
         try await client.inTransaction(logger: logger) { connection in
+            // The call first: a recording of no call of this organization is stored nowhere.
+            let matched = try await connection.query(
+                """
+                SELECT id FROM calls
+                WHERE organization_id = \(organizationID) AND provider = \(recording.provider)
+                  AND (provider_call_id = \(recording.providerCallID) OR provider_leg_id = \(recording.providerLegID)
+                       OR conference_id = \(recording.conferenceID)
+                       OR conference_id = (SELECT id FROM conferences
+                                           WHERE organization_id = \(organizationID) AND provider = \(recording.provider)
+                                             AND provider_conference_id = \(recording.providerConferenceID)))
+                FOR UPDATE
+                """, logger: logger)
+            var ids: [UUID] = []
+            for try await id in matched.decode(UUID.self) { ids.append(id) }
+            guard !ids.isEmpty else { return .unmatched }
             guard
                 try await Self.storeEvent(
                     organizationID: organizationID, provider: recording.provider, eventKey: recording.eventKey,
                     kind: "recording", providerCallID: recording.providerCallID, payload: recording.payload,
                     on: connection, logger: logger)
             else { return .duplicate }
-            let rows = try await connection.query(
+            try await connection.query(
                 """
                 UPDATE calls SET recording_id = \(recording.recordingID), recording_url = \(recording.url),
                     recording_duration_seconds = \(recording.durationSeconds), updated_at = now()
-                WHERE organization_id = \(organizationID) AND provider = \(recording.provider)
-                  AND (provider_call_id = \(recording.providerCallID) OR provider_leg_id = \(recording.providerLegID)
-                       OR conference_id = \(recording.conferenceID))
-                RETURNING id
+                WHERE organization_id = \(organizationID) AND id = ANY(\(ids))
                 """, logger: logger)
-            for try await _ in rows { return .attached }
-            return .unmatched
+            return .attached
         }
     }
 
@@ -491,16 +555,30 @@ public struct ConferenceStore: Sendable {
     static func decode(_ rows: PostgresRowSequence) async throws -> [Conference] {
         var conferences: [Conference] = []
         for try await row in rows.decode(
-            (UUID, UUID, String, String, String?, String, UUID?, String?, String, String, String?, Date, Date?, Date?, Date?)
-                .self)
+            (UUID, UUID, String, String, String?, String, UUID?, String?, String, String, String?, Date, Date?, Date?, Date?,
+             String?, String?, Date?).self)
         {
             conferences.append(
                 Conference(
                     organizationID: row.0, id: row.1, provider: row.2, name: row.3, providerConferenceID: row.4,
                     status: row.5, contactID: row.6, contactName: row.7, contactPhone: row.8, fromNumber: row.9,
-                    agentClientID: row.10, createdAt: row.11, startedAt: row.12, endedAt: row.13, endRequestedAt: row.14))
+                    agentClientID: row.10, createdAt: row.11, startedAt: row.12, endedAt: row.13, endRequestedAt: row.14,
+                    endedReason: row.15, bridgeLeaseCall: row.16, bridgeLeaseUntil: row.17))
         }
         return conferences
+    }
+
+    /// A session from the first columns of a row (`columns` order).
+    static func decode(_ c: PostgresRandomAccessRow) throws -> Conference {
+        Conference(
+            organizationID: try c[0].decode(UUID.self), id: try c[1].decode(UUID.self), provider: try c[2].decode(String.self),
+            name: try c[3].decode(String.self), providerConferenceID: try c[4].decode(String?.self),
+            status: try c[5].decode(String.self), contactID: try c[6].decode(UUID?.self),
+            contactName: try c[7].decode(String?.self), contactPhone: try c[8].decode(String.self),
+            fromNumber: try c[9].decode(String.self), agentClientID: try c[10].decode(String?.self),
+            createdAt: try c[11].decode(Date.self), startedAt: try c[12].decode(Date?.self), endedAt: try c[13].decode(Date?.self),
+            endRequestedAt: try c[14].decode(Date?.self), endedReason: try c[15].decode(String?.self),
+            bridgeLeaseCall: try c[16].decode(String?.self), bridgeLeaseUntil: try c[17].decode(Date?.self))
     }
 
     static func decodeParticipants(_ rows: PostgresRowSequence) async throws -> [ConferenceParticipant] {

@@ -102,17 +102,24 @@ enum HotPathStatements {
     /// `CallStore.advance`), or else set a duration the call lacks; then answer whether the event
     /// was new, and the call after the change (NULLs when no call has this provider call id yet).
     /// A leg id (`$10`) the call lacks is recorded too; a call is found by its provider call id or,
-    /// for events that name only the leg, by that leg id.
+    /// for events that name only the leg, by that leg id. An event of no call of the organization is
+    /// stored nowhere (issue 10, item 12) unless one of its calls of that provider is still
+    /// initiating: then it may be that call's early event, applied when the call is placed.
     struct RecordEvent: PostgresPreparedStatement {
         private static let advances = """
             (switchboard_call_status_rank(status) < 4
              AND switchboard_call_status_rank(status) < switchboard_call_status_rank($6))
             """
         static let sql = """
-            WITH inserted AS (
+            WITH known AS (
+                SELECT EXISTS (
+                    SELECT 1 FROM calls
+                    WHERE organization_id = $1 AND provider = $2 AND (provider_call_id = $5 OR provider_leg_id = $10)
+                ) OR \(CallStore.initiatingCallExists) AS yes
+            ), inserted AS (
                 INSERT INTO webhook_events (organization_id, provider, event_key, kind, provider_call_id, status,
                                             raw_status, duration_seconds, payload, provider_leg_id)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 WHERE (SELECT yes FROM known)
                 ON CONFLICT DO NOTHING RETURNING 1
             ), changed AS (
                 UPDATE calls SET
@@ -136,7 +143,7 @@ enum HotPathStatements {
                        OR ($10 IS NOT NULL AND provider_leg_id IS NULL))
                 RETURNING \(CallStore.columns)
             )
-            SELECT EXISTS (SELECT 1 FROM inserted), call.*
+            SELECT EXISTS (SELECT 1 FROM inserted), (SELECT yes FROM known), call.*
             FROM (SELECT 1) AS one
             LEFT JOIN LATERAL (
                 SELECT \(CallStore.columns) FROM changed
@@ -151,8 +158,8 @@ enum HotPathStatements {
             .uuid, .text, .text, .text, .text, .text, .text, .int8, .bytea, .text,
         ]
         typealias Row = (
-            Bool, UUID?, UUID?, String?, String?, String?, String?, String?, String?, String?, String?, String?, Int?,
-            Date?, Date?, Date?, Date?
+            Bool, Bool, UUID?, UUID?, String?, String?, String?, String?, String?, String?, String?, String?, String?,
+            Int?, Date?, Date?, Date?, Date?
         )
         let organizationID: UUID
         let providerCallID: String

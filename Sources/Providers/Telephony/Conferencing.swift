@@ -38,7 +38,7 @@ public struct ConferenceDial: Sendable, Equatable {
 
     public init(
         to: String, from: String, markupURL: String, callEventsURL: String, recordingEventsURL: String,
-        clientState: String? = nil, idempotencyKey: String? = nil, ringTimeoutSeconds: Int = 30, record: Bool = true
+        clientState: String? = nil, idempotencyKey: String? = nil, ringTimeoutSeconds: Int = 30, record: Bool = false
     ) {
         self.to = to
         self.from = from
@@ -144,6 +144,26 @@ public struct ProviderConferenceEvent: Sendable, Equatable {
     }
 }
 
+/// What a markup-style conference leg adds when the session is recorded after an announcement.
+public struct MarkupRecording: Sendable, Equatable {
+    /// Spoken to this leg before it joins (nil: nothing).
+    public var announcement: String?
+    /// Where the provider reports the conference's recording.
+    public var eventsURL: String
+
+    public init(announcement: String?, eventsURL: String) {
+        self.announcement = announcement
+        self.eventsURL = eventsURL
+    }
+}
+
+extension ConferenceProvider {
+    /// Markup for an unrecorded session.
+    public func conferenceMarkup(name: String, statusCallbackURL: String, endConferenceOnExit: Bool) -> WebhookMarkup {
+        conferenceMarkup(name: name, statusCallbackURL: statusCallbackURL, endConferenceOnExit: endConferenceOnExit, recording: nil)
+    }
+}
+
 /// A provider that can run cold calls through conferences (Twilio and Telnyx).
 public protocol ConferenceProvider: TelephonyProvider {
     var conferenceStyle: ConferenceStyle { get }
@@ -151,10 +171,20 @@ public protocol ConferenceProvider: TelephonyProvider {
     var browserCredentialScope: String? { get }
     /// Dials the contact; the answered call goes into the conference.
     func dialIntoConference(_ dial: ConferenceDial, logger: Logger) async throws -> PlacedCall
-    /// Markup that joins the answering leg to conference `name`, reporting to `statusCallbackURL` (markup style).
-    func conferenceMarkup(name: String, statusCallbackURL: String, endConferenceOnExit: Bool) -> WebhookMarkup
+    /// Markup that joins the answering leg to conference `name`, reporting to `statusCallbackURL` (markup style);
+    /// with `recording`, the leg first hears its announcement and the conference is recorded from its start.
+    func conferenceMarkup(
+        name: String, statusCallbackURL: String, endConferenceOnExit: Bool, recording: MarkupRecording?
+    ) -> WebhookMarkup
+    /// Speaks `text` to an answered leg (bridge style); the provider reports when it has been spoken.
+    func announce(callID: String, text: String, clientState: String?, logger: Logger) async throws
+    /// Starts recording an answered leg now (bridge style); the recording is reported after the leg ends.
+    func startRecording(callID: String, clientState: String?, logger: Logger) async throws
     /// Creates conference `name` with an answered leg; returns the provider's conference id (bridge style).
     func createConference(name: String, callID: String, clientState: String?, logger: Logger) async throws -> String
+    /// The id of the running conference called `name` at the provider, if there is one (bridge
+    /// style): how a bridge whose result was lost finds what it created instead of creating another.
+    func findConference(name: String, logger: Logger) async throws -> String?
     /// Joins an answered leg to an existing conference (bridge style).
     func joinConference(providerConferenceID: String, callID: String, clientState: String?, logger: Logger) async throws
     /// Answers an inbound leg (the agent's browser call, bridge style).

@@ -156,6 +156,10 @@ public protocol TelephonyProvider: Sendable {
     func parseStatusCallback(_ request: WebhookRequest) throws -> CallStatusEvent
     /// The markup that connects an answered call to the media stream at `streamURL`.
     func answerMarkup(streamURL: String) -> WebhookMarkup
+    /// The markup that ends the call at once (for an answer request of no live call).
+    func hangupMarkup() -> WebhookMarkup
+    /// The provider's ids of the call an answer request is for (its call id and second id), as far as it names them.
+    func answerCallIdentity(_ request: WebhookRequest) -> (callID: String?, legID: String?)
 }
 
 extension TelephonyProvider {
@@ -166,6 +170,19 @@ extension TelephonyProvider {
 
     public func callState(providerCallID: String, legID: String?, logger: Logger) async throws -> ProviderCallState {
         try await callState(providerCallID: providerCallID, logger: logger)
+    }
+
+    /// TwiML, TeXML and Plivo XML all end a call with `<Hangup/>`.
+    public func hangupMarkup() -> WebhookMarkup {
+        WebhookMarkup(
+            contentType: answerMarkup(streamURL: "").contentType,
+            body: #"<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>"#)
+    }
+
+    /// The ids a status callback would carry: answer requests carry the same call parameters.
+    public func answerCallIdentity(_ request: WebhookRequest) -> (callID: String?, legID: String?) {
+        guard let event = try? parseStatusCallback(request) else { return (nil, nil) }
+        return (event.providerCallID.isEmpty ? nil : event.providerCallID, event.providerLegID)
     }
 }
 

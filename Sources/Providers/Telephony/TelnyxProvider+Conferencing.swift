@@ -30,7 +30,9 @@ extension TelnyxProvider: ConferenceProvider {
         return PlacedCall(providerCallID: id, status: .queued, rawStatus: "queued")
     }
 
-    public func conferenceMarkup(name: String, statusCallbackURL: String, endConferenceOnExit: Bool) -> WebhookMarkup {
+    public func conferenceMarkup(
+        name: String, statusCallbackURL: String, endConferenceOnExit: Bool, recording: MarkupRecording?
+    ) -> WebhookMarkup {
         // Call Control has no answer markup; legs are bridged through the API.
         WebhookMarkup(contentType: "text/xml", body: #"<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>"#)
     }
@@ -45,12 +47,39 @@ extension TelnyxProvider: ConferenceProvider {
         return id
     }
 
+    /// `GET /conferences?filter[name]=…`: the newest conference of that name that has not ended.
+    public func findConference(name: String, logger: Logger) async throws -> String? {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let escaped = name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name
+        let response = try await send(.get, "/conferences?filter%5Bname%5D=\(escaped)", logger: logger)
+        guard let data = response.jsonObject()?["data"] as? [[String: Any]] else {
+            throw ProviderError.invalidResponse("Telnyx's conference list has no data array")
+        }
+        return data.first { ($0["status"] as? String) != "completed" && $0["name"] as? String == name }?["id"] as? String
+    }
+
     public func joinConference(providerConferenceID: String, callID: String, clientState: String?, logger: Logger) async throws {
         var body: [String: Any] = ["call_control_id": callID, "end_conference_on_exit": true]
         if let clientState { body["client_state"] = Data(clientState.utf8).base64EncodedString() }
         _ = try await send(
             .post, "/conferences/\(ProviderHTTPClient.pathEscape(providerConferenceID))/actions/join", json: body,
             logger: logger)
+    }
+
+    /// `actions/speak`: Telnyx reports `call.speak.ended` once the text has been spoken.
+    public func announce(callID: String, text: String, clientState: String?, logger: Logger) async throws {
+        var body: [String: Any] = ["payload": text, "voice": "female", "language": "en-US"]
+        if let clientState { body["client_state"] = Data(clientState.utf8).base64EncodedString() }
+        _ = try await send(.post, "/calls/\(ProviderHTTPClient.pathEscape(callID))/actions/speak", json: body, logger: logger)
+    }
+
+    /// `actions/record_start`: recorded from now; `call.recording.saved` follows the leg's hangup.
+    public func startRecording(callID: String, clientState: String?, logger: Logger) async throws {
+        var body: [String: Any] = ["format": "mp3", "channels": "single"]
+        if let clientState { body["client_state"] = Data(clientState.utf8).base64EncodedString() }
+        _ = try await send(
+            .post, "/calls/\(ProviderHTTPClient.pathEscape(callID))/actions/record_start", json: body, logger: logger)
     }
 
     public func answerInbound(callID: String, clientState: String?, logger: Logger) async throws {

@@ -32,19 +32,43 @@ extension TwilioProvider: ConferenceProvider {
         return PlacedCall(providerCallID: sid, status: Self.status(raw) ?? .queued, rawStatus: raw)
     }
 
-    public func conferenceMarkup(name: String, statusCallbackURL: String, endConferenceOnExit: Bool) -> WebhookMarkup {
-        let attributes = [
+    /// With `recording`: `<Say>` the announcement first, then join a conference recorded from its start
+    /// (which is after this leg heard the announcement: the conference starts when the second leg joins).
+    public func conferenceMarkup(
+        name: String, statusCallbackURL: String, endConferenceOnExit: Bool, recording: MarkupRecording?
+    ) -> WebhookMarkup {
+        var pairs = [
             ("startConferenceOnEnter", "true"), ("endConferenceOnExit", endConferenceOnExit ? "true" : "false"),
             ("beep", "false"), ("statusCallback", statusCallbackURL), ("statusCallbackMethod", "POST"),
             ("statusCallbackEvent", Self.conferenceEvents),
-        ].map { "\($0.0)=\"\(XMLEscape.attribute($0.1))\"" }.joined(separator: " ")
+        ]
+        if let recording {
+            pairs += [
+                ("record", "record-from-start"), ("recordingStatusCallback", recording.eventsURL),
+                ("recordingStatusCallbackMethod", "POST"),
+            ]
+        }
+        let attributes = pairs.map { "\($0.0)=\"\(XMLEscape.attribute($0.1))\"" }.joined(separator: " ")
+        let say = recording?.announcement.map { "<Say>\(XMLEscape.attribute($0))</Say>" } ?? ""
         return WebhookMarkup(
             contentType: "text/xml",
-            body: #"<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Conference \#(attributes)>\#(XMLEscape.attribute(name))</Conference></Dial></Response>"#
+            body: #"<?xml version="1.0" encoding="UTF-8"?><Response>\#(say)<Dial><Conference \#(attributes)>\#(XMLEscape.attribute(name))</Conference></Dial></Response>"#
         )
     }
 
+    public func announce(callID: String, text: String, clientState: String?, logger: Logger) async throws {
+        throw ProviderError.unsupported("Twilio announces with <Say> in the markup")
+    }
+
+    public func startRecording(callID: String, clientState: String?, logger: Logger) async throws {
+        throw ProviderError.unsupported("Twilio records conferences from the markup")
+    }
+
     public func createConference(name: String, callID: String, clientState: String?, logger: Logger) async throws -> String {
+        throw ProviderError.unsupported("Twilio creates conferences from markup, not through the API")
+    }
+
+    public func findConference(name: String, logger: Logger) async throws -> String? {
         throw ProviderError.unsupported("Twilio creates conferences from markup, not through the API")
     }
 
@@ -100,8 +124,10 @@ extension TwilioProvider: ConferenceProvider {
         func flag(_ name: String) -> Bool? { form[name].map { $0.lowercased() == "true" } }
         let occurredAt = (form["Timestamp"] ?? form["RecordingStartTime"]).flatMap(Self.parseRFC2822)
         if let recordingSID = form["RecordingSid"] {
-            guard let callSID = form["CallSid"], let status = form["RecordingStatus"] else {
-                throw ProviderError.invalidResponse("recording callback without CallSid or RecordingStatus")
+            // A call's recording names the call; a conference's (record-from-start) names the conference.
+            let callSID = form["CallSid"]
+            guard callSID != nil || form["ConferenceSid"] != nil, let status = form["RecordingStatus"] else {
+                throw ProviderError.invalidResponse("recording callback without CallSid or ConferenceSid, or RecordingStatus")
             }
             let recording = form["RecordingUrl"].flatMap { url in
                 status == "completed"
@@ -111,7 +137,8 @@ extension TwilioProvider: ConferenceProvider {
             }
             return ProviderConferenceEvent(
                 eventKey: "recording:\(recordingSID):\(status)",
-                kind: recording == nil ? .other("recording-\(status)") : .recordingCompleted, providerCallID: callSID,
+                kind: recording == nil ? .other("recording-\(status)") : .recordingCompleted,
+                providerConferenceID: callSID == nil ? form["ConferenceSid"] : nil, providerCallID: callSID,
                 occurredAt: occurredAt, recording: recording)
         }
         guard let event = form["StatusCallbackEvent"], let conferenceSID = form["ConferenceSid"] else {

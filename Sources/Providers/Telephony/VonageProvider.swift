@@ -203,6 +203,21 @@ public struct VonageProvider: TelephonyProvider {
         return WebhookMarkup(contentType: "application/json", body: body)
     }
 
+    /// An NCCO with no actions: Vonage ends the call.
+    public func hangupMarkup() -> WebhookMarkup {
+        WebhookMarkup(contentType: "application/json", body: "[]")
+    }
+
+    /// Vonage's answer request names the call `uuid`: in the query of a GET, in the JSON body of a POST.
+    public func answerCallIdentity(_ request: WebhookRequest) -> (callID: String?, legID: String?) {
+        if request.method.uppercased() == "GET" {
+            let uuid = request.formParameters.first { $0.0 == "uuid" }?.1
+            return (uuid.flatMap { $0.isEmpty ? nil : $0 }, nil)
+        }
+        let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
+        return ((object?["uuid"] as? String).flatMap { $0.isEmpty ? nil : $0 }, nil)
+    }
+
     static func digits(_ number: String) -> String {
         String(number.filter(\.isNumber))
     }
