@@ -18,6 +18,12 @@ struct AppDependencies: Sendable {
     let contacts: ContactStore
     let conferences: ConferenceStore
     let conferenceTokens: ConferenceTokenSigner
+    /// Console people, their sessions and the sign-in throttle.
+    let users: UserStore
+    let sessions: UserSessionStore
+    let signInThrottle: SignInThrottle
+    var passwordHasher = PasswordHasher()
+    let console: ConsoleSettings
     let factory: ProviderFactory
     let telephony: TelephonySettings
     let now: @Sendable () -> Date
@@ -38,6 +44,12 @@ struct AppDependencies: Sendable {
         calls = CallStore(client: postgres)
         contacts = ContactStore(client: postgres)
         conferences = ConferenceStore(client: postgres)
+        users = UserStore(client: postgres)
+        sessions = UserSessionStore(client: postgres)
+        signInThrottle = SignInThrottle(client: postgres)
+        console = ConsoleSettings(
+            publicURL: configuration.publicURL, twilioSDKURL: configuration.twilioSDKURL,
+            telnyxSDKURL: configuration.telnyxSDKURL)
         conferenceTokens = ConferenceTokenSigner(key: sealer.keyring.derivedKey(purpose: "conference-token/v1"))
         let metrics = AppMetrics()
         self.metrics = metrics
@@ -95,7 +107,32 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     AuditController(organizations: dependencies.organizations, audit: dependencies.audit).addRoutes(to: api)
     ContactController(contacts: dependencies.contacts).addRoutes(to: api)
     ColdCallController(service: dependencies.coldCalls, contacts: dependencies.contacts).addRoutes(to: api)
+    addConsole(to: router, dependencies)
     return router
+}
+
+/// The web console under `/console`: its middleware and its pages.
+func addConsole(to router: Router<AppRequestContext>, _ dependencies: AppDependencies) {
+    router.add(
+        middleware: ConsoleMiddleware(
+            sessions: dependencies.sessions, settings: dependencies.console, database: dependencies.database,
+            now: dependencies.now))
+    ConsoleSignInController(
+        users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.signInThrottle,
+        hasher: dependencies.passwordHasher, settings: dependencies.console, database: dependencies.database,
+        now: dependencies.now
+    ).addRoutes(to: router)
+    ConsoleStaticController().addRoutes(to: router)
+    ConsoleOverviewController(
+        configurations: dependencies.configurations, publicURL: dependencies.console.publicURL,
+        database: dependencies.database
+    ).addRoutes(to: router)
+    ConsoleDialerController().addRoutes(to: router)
+    ConsoleAPIKeysController(keys: dependencies.keys, database: dependencies.database, now: dependencies.now)
+        .addRoutes(to: router)
+    ConsoleUsersController(
+        users: dependencies.users, settings: dependencies.console, database: dependencies.database, now: dependencies.now
+    ).addRoutes(to: router)
 }
 
 /// The whole server: routes plus the long-lived services (the PostgreSQL pool, housekeeping).
@@ -108,6 +145,7 @@ func buildApplication(
     let purge = PeriodicTask(name: "purge-expired-previous-secrets", interval: .seconds(60), logger: logger) {
         let purged = try await dependencies.configurations.purgeExpiredPreviousSecrets(logger: logger)
         if purged > 0 { logger.info("erased expired previous secrets", metadata: ["count": "\(purged)"]) }
+        try await dependencies.sessions.purgeExpired(logger: logger)
     }
     return Application(
         router: buildRouter(dependencies),

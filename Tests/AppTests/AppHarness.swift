@@ -15,11 +15,12 @@ import AsyncHTTPClient
 extension AppDependencies {
     /// The production graph on a test database, a fresh master key and the shared HTTP client.
     static func forTesting(
-        postgres: PostgresClient, configuration: AppConfiguration = AppConfiguration(), keyring: MasterKeyring? = nil
+        postgres: PostgresClient, configuration: AppConfiguration = AppConfiguration(), keyring: MasterKeyring? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) throws -> AppDependencies {
         AppDependencies(
             postgres: postgres, sealer: SecretSealer(keyring: try keyring ?? TestKeys.keyring()), httpClient: .shared,
-            configuration: configuration, logger: TestDatabase.logger)
+            configuration: configuration, logger: TestDatabase.logger, now: now)
     }
 }
 

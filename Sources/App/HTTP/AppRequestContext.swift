@@ -10,9 +10,16 @@ struct AppRequestContext: RequestContext {
     var apiKey: AuthenticatedKey?
     /// The id echoed in `X-Request-ID` and attached to every log line of the request.
     var requestID: String = ""
+    /// The signed-in console user's session; nil outside the console and before sign-in.
+    var consoleSession: UserSession?
+    /// The session id the browser presented (valid or not), so sign-in can end it.
+    var consoleSessionToken: RandomToken?
+    /// The peer's IP address (sign-in throttling); nil when the transport has none.
+    var remoteAddress: String?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     var requestDecoder: JSONDecoder { JSONCoding.decoder }
