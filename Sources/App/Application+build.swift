@@ -18,6 +18,12 @@ struct AppDependencies: Sendable {
     let contacts: ContactStore
     let conferences: ConferenceStore
     let conferenceTokens: TokenSigner
+    /// Console people, their sessions and the sign-in throttle.
+    let users: UserStore
+    let sessions: UserSessionStore
+    let signInThrottle: SignInThrottle
+    var passwordHasher = PasswordHasher()
+    let console: ConsoleSettings
     let factory: ProviderFactory
     let telephony: TelephonySettings
     let now: @Sendable () -> Date
@@ -53,6 +59,12 @@ struct AppDependencies: Sendable {
         contacts = ContactStore(client: postgres)
         conferences = ConferenceStore(client: postgres)
         conferenceTokens = TokenSigner(keyring: sealer.keyring, purpose: "conference-token/v1")
+        users = UserStore(client: postgres)
+        sessions = UserSessionStore(client: postgres)
+        signInThrottle = SignInThrottle(client: postgres)
+        console = ConsoleSettings(
+            publicURL: configuration.publicURL, twilioSDKURL: configuration.twilioSDKURL,
+            telnyxSDKURL: configuration.telnyxSDKURL)
         let metrics = AppMetrics()
         self.metrics = metrics
         factory = ProviderFactory(
@@ -133,7 +145,32 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<AppRequestContext> {
     ContactController(contacts: dependencies.contacts).addRoutes(to: api)
     ColdCallController(service: dependencies.coldCalls, contacts: dependencies.contacts).addRoutes(to: api)
     OdooController(service: dependencies.odoo, outbox: dependencies.outbox).addRoutes(to: api)
+    addConsole(to: router, dependencies)
     return router
+}
+
+/// The web console under `/console`: its middleware and its pages.
+func addConsole(to router: Router<AppRequestContext>, _ dependencies: AppDependencies) {
+    router.add(
+        middleware: ConsoleMiddleware(
+            sessions: dependencies.sessions, settings: dependencies.console, database: dependencies.database,
+            now: dependencies.now))
+    ConsoleSignInController(
+        users: dependencies.users, sessions: dependencies.sessions, throttle: dependencies.signInThrottle,
+        hasher: dependencies.passwordHasher, settings: dependencies.console, database: dependencies.database,
+        now: dependencies.now
+    ).addRoutes(to: router)
+    ConsoleStaticController().addRoutes(to: router)
+    ConsoleOverviewController(
+        configurations: dependencies.configurations, publicURL: dependencies.console.publicURL,
+        database: dependencies.database
+    ).addRoutes(to: router)
+    ConsoleDialerController().addRoutes(to: router)
+    ConsoleAPIKeysController(keys: dependencies.keys, database: dependencies.database, now: dependencies.now)
+        .addRoutes(to: router)
+    ConsoleUsersController(
+        users: dependencies.users, settings: dependencies.console, database: dependencies.database, now: dependencies.now
+    ).addRoutes(to: router)
 }
 
 /// The whole server: routes plus the long-lived services (the PostgreSQL pool, housekeeping).
@@ -146,6 +183,7 @@ func buildApplication(
     let purge = PeriodicTask(name: "purge-expired-previous-secrets", interval: .seconds(60), logger: logger) {
         let purged = try await dependencies.configurations.purgeExpiredPreviousSecrets(logger: logger)
         if purged > 0 { logger.info("erased expired previous secrets", metadata: ["count": "\(purged)"]) }
+        try await dependencies.sessions.purgeExpired(logger: logger)
     }
     let jobs = BackgroundJobs(lock: BackgroundJobLock(client: postgres), logger: logger)
     let sweeper = InitiatingCallSweeper(calls: dependencies.calls, logger: logger)

@@ -17,13 +17,14 @@ extension AppDependencies {
     /// Unless the configuration names a database, reachability is checked against the test cluster
     /// (the server `postgres` is a client of).
     static func forTesting(
-        postgres: PostgresClient, configuration: AppConfiguration = AppConfiguration(), keyring: MasterKeyring? = nil
+        postgres: PostgresClient, configuration: AppConfiguration = AppConfiguration(), keyring: MasterKeyring? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) throws -> AppDependencies {
         var configuration = configuration
         if configuration.database == nil { configuration.database = try TestDatabase.maintenanceConfiguration() }
         return AppDependencies(
             postgres: postgres, sealer: SecretSealer(keyring: try keyring ?? TestKeys.keyring()), httpClient: .shared,
-            configuration: configuration, logger: TestDatabase.logger)
+            configuration: configuration, logger: TestDatabase.logger, now: now)
     }
 }
 

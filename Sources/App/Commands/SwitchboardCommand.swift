@@ -13,7 +13,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
         abstract: "Multi-tenant telephony configuration and control server.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, OrganizationsCommand.self, APIKeysCommand.self,
-            RotateMasterKeyCommand.self, GenerateMasterKeyCommand.self,
+            RotateMasterKeyCommand.self, GenerateMasterKeyCommand.self, UsersCommand.self,
             BenchSeedCommand.self,
         ],
         defaultSubcommand: ServeCommand.self)

@@ -11,6 +11,9 @@ struct AuditController {
         let id: Int64
         let actorKeyID: String?
         let actorName: String
+        let actorType: String
+        let actorUserID: String?
+        let actorEmail: String?
         let action: String
         let target: String
         let at: Date
@@ -20,6 +23,9 @@ struct AuditController {
             case id, action, target, at, details
             case actorKeyID = "actor_key_id"
             case actorName = "actor_name"
+            case actorType = "actor_type"
+            case actorUserID = "actor_user_id"
+            case actorEmail = "actor_email"
         }
     }
 
@@ -50,7 +56,9 @@ struct AuditController {
             return ListResponse(
                 events: items.map {
                     EventResponse(
-                        id: $0.id, actorKeyID: $0.actorKeyID?.lowercasedString, actorName: $0.actorName, action: $0.action,
+                        id: $0.id, actorKeyID: $0.actorKeyID?.lowercasedString, actorName: $0.actorName,
+                        actorType: $0.actorType.rawValue, actorUserID: $0.actorUserID?.lowercasedString,
+                        actorEmail: $0.actorEmail, action: $0.action,
                         target: $0.target, at: $0.at, details: $0.details)
                 },
                 nextCursor: events.count > page.limit ? items.last.map { String($0.id) } : nil)

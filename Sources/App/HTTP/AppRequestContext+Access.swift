@@ -30,7 +30,8 @@ extension AppRequestContext {
 
     /// The actor recorded in the audit log for this request.
     var actor: Actor {
-        Actor(keyID: apiKey?.id, name: apiKey?.name ?? "anonymous")
+        if let user = consoleSession?.user { return .user(id: user.id, email: user.email) }
+        return Actor(keyID: apiKey?.id, name: apiKey?.name ?? "anonymous")
     }
 
     /// The path parameter `name`, or 400.

@@ -12,6 +12,12 @@ struct AppRequestContext: RequestContext {
     var requestID: String = ""
     /// The peer's IP address (the connection's, never a forwarded header); nil when unknown.
     let sourceAddress: String?
+    /// The signed-in console user's session; nil outside the console and before sign-in.
+    var consoleSession: UserSession?
+    /// The session id the browser presented (valid or not), so sign-in can end it.
+    var consoleSessionToken: RandomToken?
+    /// The peer's IP address (sign-in throttling); nil when the transport has none.
+    var remoteAddress: String? { sourceAddress }
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -53,6 +53,10 @@ struct AppConfiguration: Sendable {
     var outbound = OutboundPolicy()
     /// How often each organization's Odoo is synced; nil = never (manual syncs only).
     var odooSyncInterval: Duration? = .seconds(15 * 60)
+    /// Where the console loads the Twilio Voice JS SDK from (its origin joins the CSP's script-src).
+    var twilioSDKURL: String?
+    /// Where the console loads the Telnyx WebRTC SDK from.
+    var telnyxSDKURL: String?
 
     enum LogFormat: String { case json, text }
 
@@ -118,6 +122,19 @@ struct AppConfiguration: Sendable {
                 configuration.mediaStreamURL = url
             } else {
                 problems.append("SWITCHBOARD_MEDIA_STREAM_URL must be a ws:// or wss:// URL")
+            }
+        }
+        for (variable, keyPath) in [
+            ("SWITCHBOARD_TWILIO_SDK_URL", \AppConfiguration.twilioSDKURL),
+            ("SWITCHBOARD_TELNYX_SDK_URL", \AppConfiguration.telnyxSDKURL),
+        ] {
+            guard let url = environment[variable], !url.isEmpty else { continue }
+            if let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), parsed.host != nil,
+                scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(parsed.host ?? ""))
+            {
+                configuration[keyPath: keyPath] = url
+            } else {
+                problems.append("\(variable) must be an https URL (http only for 127.0.0.1 or localhost)")
             }
         }
         let overrides: [(String, WritableKeyPath<ProviderEndpoints, String>)] = [

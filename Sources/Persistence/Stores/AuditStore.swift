@@ -8,6 +8,12 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     public let organizationID: UUID
     public let actorKeyID: UUID?
     public let actorName: String
+    /// `api_key`, `user`, `cli` or `system`.
+    public let actorType: Actor.Kind
+    /// The console user, for `user` actors.
+    public let actorUserID: UUID?
+    /// The console user's email at the time, for `user` actors.
+    public let actorEmail: String?
     public let action: String
     public let target: String
     public let at: Date
@@ -18,6 +24,9 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case organizationID = "organization_id"
         case actorKeyID = "actor_key_id"
         case actorName = "actor_name"
+        case actorType = "actor_type"
+        case actorUserID = "actor_user_id"
+        case actorEmail = "actor_email"
     }
 }
 
@@ -50,9 +59,10 @@ public struct AuditStore: Sendable {
         let details = String(decoding: try JSONEncoder().encode(entry.details), as: UTF8.self)
         try await connection.query(
             """
-            INSERT INTO audit_events (organization_id, actor_key_id, actor_name, action, target, details)
-            VALUES (\(entry.organizationID), \(entry.actor.keyID), \(entry.actor.name), \(entry.action),
-                    \(entry.target), \(details)::jsonb)
+            INSERT INTO audit_events (organization_id, actor_type, actor_key_id, actor_user_id, actor_email, actor_name,
+                                      action, target, details)
+            VALUES (\(entry.organizationID), \(entry.actor.kind.rawValue), \(entry.actor.keyID), \(entry.actor.userID),
+                    \(entry.actor.email), \(entry.actor.name), \(entry.action), \(entry.target), \(details)::jsonb)
             """, logger: logger)
     }
 
@@ -62,19 +72,21 @@ public struct AuditStore: Sendable {
     {
         let rows = try await client.query(
             """
-            SELECT id, organization_id, actor_key_id, actor_name, action, target, at, details::text
+            SELECT id, organization_id, actor_key_id, actor_name, actor_type, actor_user_id, actor_email, action, target, at,
+                   details::text
             FROM audit_events
             WHERE organization_id = \(organizationID) AND (\(cursor == nil) OR id < \(cursor ?? 0))
             ORDER BY id DESC LIMIT \(limit)
             """, logger: logger)
         var events: [AuditEvent] = []
         let decoder = JSONDecoder()
-        for try await (id, organizationID, actorKeyID, actorName, action, target, at, details) in rows.decode(
-            (Int64, UUID, UUID?, String, String, String, Date, String).self)
+        for try await (id, organizationID, actorKeyID, actorName, actorType, actorUserID, actorEmail, action, target, at, details)
+            in rows.decode((Int64, UUID, UUID?, String, String, UUID?, String?, String, String, Date, String).self)
         {
             events.append(
                 AuditEvent(
                     id: id, organizationID: organizationID, actorKeyID: actorKeyID, actorName: actorName,
+                    actorType: Actor.Kind(rawValue: actorType) ?? .system, actorUserID: actorUserID, actorEmail: actorEmail,
                     action: action, target: target, at: at,
                     details: (try? decoder.decode([String: String].self, from: Data(details.utf8))) ?? [:]))
         }
