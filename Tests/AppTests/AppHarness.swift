@@ -22,9 +22,14 @@ extension AppDependencies {
     ) throws -> AppDependencies {
         var configuration = configuration
         if configuration.database == nil { configuration.database = try TestDatabase.maintenanceConfiguration() }
-        return AppDependencies(
+        var dependencies = AppDependencies(
             postgres: postgres, sealer: SecretSealer(keyring: try keyring ?? TestKeys.keyring()), httpClient: .shared,
             configuration: configuration, logger: TestDatabase.logger, now: now)
+        // bcrypt's cheapest cost: the production cost (PasswordHasherTests checks it) takes 0.4–2 s a
+        // hash on these cores, and the console suites hash often enough to starve the timing-sensitive
+        // simulator suites running beside them.
+        dependencies.passwordHasher.cost = PasswordHasher.testCost
+        return dependencies
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdBcrypt
 import NIOPosix
+import Synchronization
 
 /// bcrypt (HummingbirdBcrypt) run on NIO's blocking thread pool, so a 50–100 ms hash never
 /// holds a cooperative-pool thread.
@@ -9,6 +10,8 @@ struct PasswordHasher: Sendable {
     /// project's shared 2-core machine (load ≈ 11); an optimized build is several times faster and
     /// still well above the 50 ms floor `PasswordHasherTests` checks.
     static let defaultCost: UInt8 = 11
+    /// bcrypt's lowest cost, for test graphs only (see `AppDependencies.forTesting`).
+    static let testCost: UInt8 = 4
     /// bcrypt reads only the first 72 bytes of a password; longer ones are refused, not truncated.
     static let maxPasswordBytes = 72
     static let minPasswordLength = 10
@@ -27,10 +30,22 @@ struct PasswordHasher: Sendable {
     /// Checks a password against a hash of a random string, so an unknown email costs as much
     /// time as a wrong password.
     func burnVerification(_ password: String) async throws {
-        _ = try await verify(password, hash: Self.decoy)
+        _ = try await verify(password, hash: try await decoy())
     }
 
-    static let decoy = Bcrypt.hash(UUID().uuidString, cost: defaultCost)
+    /// A hash of a random string at this hasher's cost (made once per cost), so the decoy costs
+    /// what a real verification costs.
+    private func decoy() async throws -> String {
+        if let known = Self.decoys.withLock({ $0[cost] }) { return known }
+        let made = try await hash(UUID().uuidString)
+        return Self.decoys.withLock { decoys in
+            if let known = decoys[cost] { return known }
+            decoys[cost] = made
+            return made
+        }
+    }
+
+    private static let decoys = Mutex<[UInt8: String]>([:])
 
     /// Why a new password is not acceptable, or nil.
     static func problem(with password: String, confirmation: String) -> String? {
