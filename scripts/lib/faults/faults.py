@@ -11,9 +11,11 @@
       Sends initiate-call (each with its own Idempotency-Key) at about --rate requests/s until PATH
       exists; records every request as one JSON line.
   faults.py analyze-crash --events events.jsonl --calls calls.jsonl --timeline timeline.json --stored stored.txt
-          --alive 0|1 --initiating N --stale-initiating N --stale-seconds S [--server-killed]
+          --alive 0|1 --initiating N --initiating-after-sweep N --swept N --waited S --stale-seconds S
+          [--server-killed]
       Checks a crash run (the server SIGKILLed and restarted, or PostgreSQL stopped immediately and
-      restarted): every acknowledged webhook stored, a 2xx soon after recovery, the recovery time.
+      restarted): every acknowledged webhook stored, a 2xx soon after recovery, the recovery time,
+      initiate-call placing calls before and after, no call left initiating after the sweeper ran.
   faults.py provider --base URL --simulator URL --organizations organizations.tsv --from NUMBER --timeout-ms N
       Makes the simulator stall and then answer 500, checks initiate-call answers 502 within the
       provider timeout and leaves no call claiming to be placed; exit 1 when a check fails, 3 when
@@ -213,8 +215,9 @@ def analyze_crash(args):
           f"{'the server answering /readyz' if args.server_killed else 'PostgreSQL accepting connections'}"
           + (f"; first acknowledged webhook {first_ok - back:.2f} s after that "
              f"({first_ok - down:.2f} s after the crash)" if first_ok is not None else "; no 2xx afterwards"))
-    print(f"calls left initiating: {args.initiating}; older than the stale threshold ({args.stale_seconds} s): "
-          f"{args.stale_initiating} (resolved by the initiating-call sweeper once it runs)")
+    print(f"calls left initiating after the load: {args.initiating}; after the sweeper ran "
+          f"(waited {args.waited} s, stale after {args.stale_seconds} s): {args.initiating_after_sweep}; "
+          f"marked failed/unconfirmed by the sweeper meanwhile: {args.swept}")
     print(f"slowest answer: {max((latency(e) for e in events + calls), default=0) * 1000:.0f} ms; "
           f"over {HUNG_AFTER:.0f} s: {len(hung)}")
 
@@ -222,6 +225,10 @@ def analyze_crash(args):
     checks.append(("every acknowledged webhook is stored (acknowledged = stored ∩ acknowledged)", not missing))
     checks.append((f"a 2xx within {RECOVERY_LIMIT:.0f} s of recovery", first_ok is not None and first_ok - back <= RECOVERY_LIMIT))
     checks.append((f"no request waited more than {HUNG_AFTER:.0f} s", not hung))
+    placed_before = any(call.get("status") == 201 and call["end"] <= down for call in calls)
+    placed_after = any(call.get("status") == 201 and call["start"] >= back for call in calls)
+    checks.append(("initiate-call placed calls (201) before the crash and after recovery", placed_before and placed_after))
+    checks.append(("no call left initiating after the sweeper ran", args.initiating_after_sweep == 0))
     if not args.server_killed:
         checks.append(("every webhook answer while PostgreSQL was down is a 503",
                        set(outcomes) <= {"503"}))
@@ -297,9 +304,12 @@ def provider_faults(args):
                                f"({args.timeout_ms} ms + 1 s)", status == 502 and seconds <= limit))
     finally:
         set_fault("none")
+    # Only the attempts above (their Idempotency-Keys): bench-seed gives every organization placed
+    # calls of its own, the ones its signed webhooks report on.
     claiming, total = psql(
         "SELECT count(*) FILTER (WHERE provider_call_id IS NOT NULL OR status <> 'failed'), count(*) "
-        f"FROM calls WHERE organization_id = '{faulty_org}'").split("|")
+        f"FROM calls WHERE organization_id = '{faulty_org}' "
+        "AND (idempotency_key LIKE 'stall-%' OR idempotency_key LIKE 'server\\_error-%')").split("|")
     print(f"calls rows of the failed attempts: {total}; claiming a placed call: {claiming}")
     checks.append(("no call row claims a call was placed (provider_call_id set or status other than failed)",
                    claiming == "0"))
@@ -336,7 +346,9 @@ def main():
     crash.add_argument("--stored", required=True)
     crash.add_argument("--alive", required=True)
     crash.add_argument("--initiating", type=int, required=True)
-    crash.add_argument("--stale-initiating", type=int, required=True)
+    crash.add_argument("--initiating-after-sweep", type=int, required=True)
+    crash.add_argument("--swept", type=int, required=True)
+    crash.add_argument("--waited", type=int, required=True)
     crash.add_argument("--stale-seconds", type=int, required=True)
     crash.add_argument("--server-killed", action="store_true")
     analyze = commands.add_parser("analyze-webhooks")
