@@ -276,7 +276,7 @@ import Testing
             }
             var ends: [String: WebhookReceiver.Received] = [:]
             for number in numbers {
-                let callbacks = await harness.receiver.wait(for: 1, at: "/d/\(number.dropFirst())", timeout: .seconds(5))
+                let callbacks = await harness.receiver.wait(for: 1, at: "/d/\(number.dropFirst())", timeout: .seconds(20))
                 ends[number] = callbacks.last
             }
             #expect(ends.count == numbers.count, "\(ends.keys.sorted())")
@@ -471,7 +471,7 @@ import Testing
     /// plivo-python's live view (`liveCallGetResponse.json`, also the live-id list) and plivo-dotnet's
     /// queued view (`queuedCallGetResponse.json`), key for key.
     @Test func plivoQueuedAndLiveViewsMatchThePublishedFixtures() async throws {
-        let settings = CallScenarioSettings(ringDelay: .milliseconds(700), answerDelay: .milliseconds(20), talkTime: .seconds(60))
+        let settings = CallScenarioSettings(ringDelay: .seconds(5), answerDelay: .milliseconds(20), talkTime: .seconds(60))
         try await SimulatorHarness.run(settings: settings) { harness in
             let account = "\(harness.urls.plivo)/Account/\(harness.plivo.authID)/"
             let auth = SimulatorHarness.basic(harness.plivo.authID, harness.plivo.authToken)

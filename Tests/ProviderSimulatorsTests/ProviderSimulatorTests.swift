@@ -57,7 +57,7 @@ import Testing
                     "initiated", "initiated", "ringing", "ringing", "in-progress", "in-progress", "completed", "completed",
                 ])
             // The simulator records a delivery once it has read the response, a moment after the receiver saw it.
-            #expect(await harness.simulator.waitForWebhooks(count: 8, timeout: .seconds(3)).count == 8)
+            #expect(await harness.simulator.waitForWebhooks(count: 8, timeout: .seconds(20)).count == 8)
         }
     }
 
@@ -76,7 +76,7 @@ import Testing
     @Test func refusesToDeliverOutsideLoopback() async throws {
         try await SimulatorHarness.run { harness in
             _ = try await placeTwilioCall(harness, to: "+14155550404", callback: "https://example.com/status")
-            let webhooks = await harness.simulator.waitForWebhooks(count: 3, timeout: .seconds(3))
+            let webhooks = await harness.simulator.waitForWebhooks(count: 3, timeout: .seconds(20))
             #expect(webhooks.count == 3)
             #expect(webhooks.allSatisfy { $0.responseStatus == nil && $0.failure?.hasPrefix("refused") == true })
         }
@@ -85,7 +85,7 @@ import Testing
     @Test func recordsDeliveriesWithTheReceiverStatus() async throws {
         try await SimulatorHarness.run { harness in
             _ = try await placeTwilioCall(harness, to: "+14155550500", callback: harness.receiver.url("/s"))
-            let webhooks = await harness.simulator.waitForWebhooks(count: 2, timeout: .seconds(3))
+            let webhooks = await harness.simulator.waitForWebhooks(count: 2, timeout: .seconds(20))
             #expect(webhooks.map(\.responseStatus) == [200, 200])
             #expect(webhooks.last?.formParameters.first { $0.0 == "CallStatus" }?.1 == "failed")
             #expect(webhooks.allSatisfy { $0.headers["x-twilio-signature"] != nil })

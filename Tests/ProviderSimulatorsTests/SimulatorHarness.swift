@@ -36,7 +36,7 @@ struct SimulatorHarness {
         ringDelay: .milliseconds(10), answerDelay: .milliseconds(10), talkTime: .seconds(60))
 
     /// Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
-    static func eventually(timeout: Duration = .seconds(3), _ condition: () -> Bool) async -> Bool {
+    static func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while !condition() {

@@ -247,7 +247,7 @@ import Testing
             #expect(end.parameter("SequenceNumber") == "1")
             #expect(end.parameter("ReasonConferenceEnded") == "participant-with-end-conference-on-exit-left")
             #expect(end.parameter("CallSidEndingConference") == moderator)
-            #expect(await SimulatorHarness.eventually(timeout: .seconds(2)) {
+            #expect(await SimulatorHarness.eventually(timeout: .seconds(20)) {
                 harness.simulator.conferences().last?.participants.allSatisfy { $0.leftAt != nil } == true
             })
             var guestStatus: String?

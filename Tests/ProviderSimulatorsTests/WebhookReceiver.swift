@@ -141,7 +141,7 @@ final class WebhookReceiver: Sendable {
     }
 
     /// Waits until `count` requests arrived at `path` (or `timeout` passed), then returns those.
-    func wait(for count: Int, at path: String, timeout: Duration = .seconds(3)) async -> [Received] {
+    func wait(for count: Int, at path: String, timeout: Duration = .seconds(20)) async -> [Received] {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while requests(at: path).count < count && clock.now < deadline {
@@ -151,7 +151,7 @@ final class WebhookReceiver: Sendable {
     }
 
     /// Waits until `count` requests arrived (or two seconds passed), then returns them.
-    func wait(for count: Int, timeout: Duration = .seconds(3)) async -> [Received] {
+    func wait(for count: Int, timeout: Duration = .seconds(20)) async -> [Received] {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while requests().count < count && clock.now < deadline {

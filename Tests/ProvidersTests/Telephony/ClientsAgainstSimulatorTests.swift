@@ -128,7 +128,7 @@ import Testing
     /// CallUUID; hanging up without the CallUUID goes through the live list too.
     @Test func plivoCallStateFollowsTheQueuedLiveAndRecordViews() async throws {
         let settings = CallScenarioSettings(
-            ringDelay: .milliseconds(700), answerDelay: .milliseconds(50), talkTime: .seconds(60))
+            ringDelay: .seconds(5), answerDelay: .milliseconds(50), talkTime: .seconds(60))
         try await Stack.run(settings: settings) { stack in
             let plivo = try stack.plivo()
             let from = try #require(stack.accounts.plivo.first?.numbers.first)
