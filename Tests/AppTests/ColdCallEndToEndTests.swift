@@ -292,11 +292,14 @@ import Testing
             }
             all += rows
         }
-        let initiate = try #require(try await AuditRow.all(postgres, organizationID: organizationID, action: "cold_call.initiate").first)
-        #expect(initiate.details == ["provider": provider.rawValue, "call_id": callID, "contact_id": contactID, "result": "ok"])
+        let initiate = try #require(
+            try await AuditRow.all(postgres, organizationID: organizationID, action: "cold_call.initiate").first)
+        #expect(
+            initiate.details == ["provider": provider.rawValue, "call_id": callID, "contact_id": contactID, "result": "ok"])
         let controls = try await AuditRow.all(postgres, organizationID: organizationID, action: "cold_call.control")
         #expect(controls.map { $0.details["action"] } == ["mute", "unmute", "hold", "unhold"])
-        #expect(controls.map { $0.details["participant_id"] } == [participants[0], participants[0], participants[1], participants[1]])
+        let expected = [participants[0], participants[0], participants[1], participants[1]]
+        #expect(controls.map { $0.details["participant_id"] } == expected)
         #expect(controls.allSatisfy { $0.details["state"] == (provider == .twilio ? "requested" : "confirmed") })
         let fromNumbers = stack.accounts.twilio.flatMap(\.numbers) + stack.accounts.telnyx.flatMap(\.numbers)
         for row in all {
