@@ -247,6 +247,9 @@ import Testing
             let events = audit.object["events"] as? [[String: Any]] ?? audit.object["audit_events"] as? [[String: Any]] ?? []
             #expect(events.contains { $0["action"] as? String == "call.outcome" && $0["target"] as? String == callID }, "\(audit.text)")
             #expect(!audit.text.contains("wants a demo"))
+            try await expectColdCallAudit(
+                stack, provider: provider, conferenceID: conferenceID, callID: callID, contactID: contactID,
+                participants: [agentID, contactParticipantID])
 
             // Exactly one provider conference was created for the session.
             let requests = stack.simulator.requests()
@@ -266,6 +269,42 @@ import Testing
                 for secret in secrets where !secret.isEmpty {
                     #expect(!text.contains(secret), "a secret appeared in: \(text.prefix(200))")
                 }
+            }
+        }
+    }
+
+    /// One audit event per cold-call action of the flow (the second `end`, a no-op, writes none), each
+    /// naming the service key that acted, with ids and the provider only: no number, no secret.
+    func expectColdCallAudit(
+        _ stack: LiveStack, provider: ProviderName, conferenceID: String, callID: String, contactID: String,
+        participants: [String]
+    ) async throws {
+        let postgres = stack.harness.postgres
+        let organizationID = stack.harness.acme.id
+        var all: [AuditRow] = []
+        for action in ["cold_call.initiate", "cold_call.join", "cold_call.control", "cold_call.end"] {
+            let rows = try await AuditRow.all(postgres, organizationID: organizationID, action: action)
+            #expect(rows.count == (action == "cold_call.control" ? 4 : 1), "\(action): \(rows.map(\.detailsText))")
+            for row in rows {
+                #expect(row.actorType == "api_key" && row.keyRole == "service" && row.keyOrganizationID == organizationID)
+                #expect(row.target == conferenceID)
+                #expect(row.details["provider"] == provider.rawValue)
+            }
+            all += rows
+        }
+        let initiate = try #require(
+            try await AuditRow.all(postgres, organizationID: organizationID, action: "cold_call.initiate").first)
+        #expect(
+            initiate.details == ["provider": provider.rawValue, "call_id": callID, "contact_id": contactID, "result": "ok"])
+        let controls = try await AuditRow.all(postgres, organizationID: organizationID, action: "cold_call.control")
+        #expect(controls.map { $0.details["action"] } == ["mute", "unmute", "hold", "unhold"])
+        let expected = [participants[0], participants[0], participants[1], participants[1]]
+        #expect(controls.map { $0.details["participant_id"] } == expected)
+        #expect(controls.allSatisfy { $0.details["state"] == (provider == .twilio ? "requested" : "confirmed") })
+        let fromNumbers = stack.accounts.twilio.flatMap(\.numbers) + stack.accounts.telnyx.flatMap(\.numbers)
+        for row in all {
+            for forbidden in [Self.contactPhone, "agent-7"] + fromNumbers + stack.secrets where !forbidden.isEmpty {
+                #expect(!row.detailsText.contains(forbidden), "\(row.detailsText)")
             }
         }
     }
@@ -495,6 +534,8 @@ import Testing
             let after = try #require(
                 try await store.participants(organizationID: organizationID, conferenceID: conference.id, logger: TestDatabase.logger).first)
             #expect(!after.muted && !after.onHold)
+            // Neither refused control is audited.
+            #expect(try await AuditRow.count(stack.harness.postgres, organizationID: organizationID, prefix: "cold_call.") == 0)
         }
     }
 }

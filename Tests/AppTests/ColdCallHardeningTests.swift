@@ -47,6 +47,16 @@ import Testing
                 .POST, "/api/v1/cold-call/control/mute", key: stack.harness.acmeService,
                 json: ["conference_id": conferenceID, "participant_id": UUID().uuidString.lowercased()])
             #expect(control.status == 409, "\(control.text)")
+            // The dial is audited once (no contact: no contact_id, and never the number); the refused
+            // join and control are not.
+            let postgres = stack.harness.postgres
+            let organizationID = stack.harness.acme.id
+            let initiate = try await AuditRow.all(postgres, organizationID: organizationID, action: "cold_call.initiate")
+            #expect(initiate.count == 1)
+            #expect(initiate.first?.target == conferenceID)
+            #expect(initiate.first?.details["result"] == "ok" && initiate.first?.details["contact_id"] == nil)
+            #expect(initiate.first.map { !$0.detailsText.contains(to) } == true)
+            #expect(try await AuditRow.count(postgres, organizationID: organizationID, prefix: "cold_call.") == 1)
         }
     }
 

@@ -113,6 +113,10 @@ import Testing
             let after = try await harness.dependencies.conferences.get(
                 organizationID: harness.acme.id, id: conference.id, logger: TestDatabase.logger)
             #expect(after == conference)
+            // Refused: nothing audited, in either organization.
+            for organization in [harness.acme.id, harness.globex.id] {
+                #expect(try await AuditRow.count(harness.postgres, organizationID: organization, prefix: "cold_call.") == 0)
+            }
         }
     }
 
@@ -150,6 +154,8 @@ import Testing
             let participants = try await harness.dependencies.conferences.participants(
                 organizationID: harness.acme.id, conferenceID: other.id, logger: TestDatabase.logger)
             #expect(participants.allSatisfy { !$0.muted && !$0.onHold })
+            // Refused controls and the no-op end of a completed session audit nothing.
+            #expect(try await AuditRow.count(harness.postgres, organizationID: harness.acme.id, prefix: "cold_call.") == 0)
         }
     }
 

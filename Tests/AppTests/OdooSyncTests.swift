@@ -141,6 +141,10 @@ import Testing
                 .post, "/api/v1/organizations/acme/configuration/ODOO_CONFIGURATION/validate", key: harness.acmeAdmin)
             #expect(validation.status == .badRequest)
             #expect(try validation.errorCode() == "invalid_credentials")
+            let audited = try await AuditRow.all(
+                harness.postgres, organizationID: harness.acme.id, action: "configuration.validate")
+            #expect(audited.map(\.details) == [["result": "failed"]])
+            #expect(!(audited.first?.detailsText.contains("test-only-wrong-key") ?? true))
             let response = try await sync(client, key: harness.acmeAdmin)
             #expect(response.status == .badRequest)
             #expect(try response.errorCode() == "invalid_credentials")
@@ -182,6 +186,10 @@ import Testing
             let body = try validation.object()
             #expect(body["odoo_version"] as? String == "17.0")
             #expect(body["partner_count"] as? Int == 2)
+            let audited = try await AuditRow.all(
+                harness.postgres, organizationID: harness.acme.id, action: "configuration.validate")
+            #expect(audited.map(\.details) == [["result": "ok"]])
+            #expect(audited.first?.target == "ODOO_CONFIGURATION" && audited.first?.keyRole == "admin")
             #expect(try await sync(client, key: harness.acmeAdmin).object()["created"] as? Int == 2)
         }
     }
@@ -219,6 +227,12 @@ import Testing
                 try await client.send(
                     .post, "/api/v1/organizations/acme/configuration/ODOO_CONFIGURATION/validate", key: harness.globexAdmin
                 ).status == .notFound)
+            // Refused: no validation audited in either organization.
+            for organization in [harness.acme.id, harness.globex.id] {
+                #expect(
+                    try await AuditRow.all(harness.postgres, organizationID: organization, action: "configuration.validate")
+                        .isEmpty)
+            }
         }
     }
 

@@ -225,6 +225,12 @@ import Testing
             let good = try await stack.send(.POST, path, key: stack.harness.acmeAdmin)
             #expect(good.status == 200, "\(good.text)")
             #expect(good.object["valid"] as? Bool == true)
+            let audited = try await AuditRow.all(
+                stack.harness.postgres, organizationID: stack.harness.acme.id, action: "configuration.validate")
+            #expect(audited.count == 1)
+            #expect(audited.first?.target == provider.configurationKey.rawValue)
+            #expect(audited.first?.details == ["result": "ok"])
+            #expect(audited.first?.actorType == "api_key" && audited.first?.keyRole == "admin")
             let numbers = try await stack.send(.GET, "/api/v1/telephony/phone-numbers", key: stack.harness.acmeService)
             #expect(numbers.status == 200, "\(numbers.text)")
             #expect(((numbers.object["phone_numbers"] as? [[String: Any]]) ?? []).count >= 1)
@@ -248,6 +254,11 @@ import Testing
                 .POST, "/api/v1/organizations/acme/configuration/TWILIO_CONFIGURATION/validate", key: stack.harness.acmeAdmin)
             #expect(validate.status == 400)
             #expect(validate.text.contains("twilio refused the credentials"))
+            let audited = try await AuditRow.all(
+                stack.harness.postgres, organizationID: stack.harness.acme.id, action: "configuration.validate")
+            #expect(audited.map(\.details) == [["result": "failed"]])
+            #expect(audited.first?.keyRole == "admin")
+            #expect(!(audited.first?.detailsText.contains(String(repeating: "0", count: 32)) ?? true))
             let call = try await stack.send(
                 .POST, "/api/v1/telephony/initiate-call", key: stack.harness.acmeService, json: ["to_number": Self.destination])
             #expect(call.status == 502)

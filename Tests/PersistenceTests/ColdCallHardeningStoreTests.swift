@@ -98,7 +98,8 @@ extension ColdCallHardeningStoreTests {
             }
             #expect(try await claim("leg-a", lease: .seconds(3)) == .create(name: conference.name, lookUpFirst: false))
             // While leg-a asks the provider, the session row is not locked: other work on it proceeds.
-            try await store.setAgent(organizationID: organization.id, id: conference.id, clientID: "agent-1", logger: logger)
+            try await store.setAgent(
+                organizationID: organization.id, id: conference.id, clientID: "agent-1", actor: .commandLine, logger: logger)
             #expect(try await claim("leg-b") == .wait)
             #expect(try await claim("leg-a") == .wait)  // a duplicate delivery of leg-a's event
             // leg-a's provider request succeeded but its result was never recorded; its lease runs out.
@@ -110,7 +111,8 @@ extension ColdCallHardeningStoreTests {
             #expect(try await claim("leg-a") == .alreadyBridged)
             #expect(try await claim("leg-b") == .join(providerConferenceID: "conf-1"))
             try await store.releaseBridgeLease(organizationID: organization.id, id: conference.id, logger: logger)
-            try await store.markEndRequested(organizationID: organization.id, id: conference.id, logger: logger)
+            try await store.markEndRequested(
+                organizationID: organization.id, id: conference.id, actor: .commandLine, logger: logger)
             #expect(try await claim("leg-c") == .ended)
             #expect(try await store.claimBridge(
                 organizationID: organization.id, id: UUID(), providerCallID: "leg-a", lease: .seconds(1), logger: logger) == .unknown)

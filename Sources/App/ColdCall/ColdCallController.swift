@@ -328,7 +328,7 @@ struct ColdCallController {
                     "cold-call", contact?.id.lowercasedString ?? "", contact == nil ? to : "", requestedFrom ?? "",
                     explicit?.rawValue ?? "",
                 ]),
-                createdBy: context.apiKey?.id, logger: context.logger)
+                createdBy: context.apiKey?.id, actor: context.actor, logger: context.logger)
             let response = InitiateResponse(
                 conferenceID: conference.id.lowercasedString, callID: call.id.lowercasedString, status: conference.status,
                 callStatus: call.status, provider: call.provider, providerCallID: call.providerCallID)
@@ -374,7 +374,8 @@ struct ColdCallController {
                     logger: context.logger)
             }
             try await service.conferences.setAgent(
-                organizationID: organizationID, id: conference.id, clientID: body.clientID, logger: context.logger)
+                organizationID: organizationID, id: conference.id, clientID: body.clientID, actor: context.actor,
+                logger: context.logger)
             let isTwilio = provider.conferenceStyle == .markup
             return JoinResponse(
                 provider: provider.name.rawValue, conferenceID: conference.id.lowercasedString, clientID: body.clientID,
@@ -417,17 +418,19 @@ struct ColdCallController {
             } catch {
                 throw TelephonyController.providerFailure(error, provider: provider.name, logger: context.logger)
             }
-            var state = "requested"
-            if provider.conferenceStyle == .bridge {
-                // Telnyx confirms mute and hold in its answer and sends no webhook for them.
-                let sequence = Int64((service.now().timeIntervalSince1970 * 1_000_000).rounded())
-                try await service.conferences.confirmParticipantState(
-                    organizationID: organizationID, participantID: participant.id,
+            // Telnyx confirms mute and hold in its answer and sends no webhook for them.
+            let confirmed =
+                provider.conferenceStyle == .bridge
+                ? ConferenceStore.ConfirmedState(
                     muted: action == .mute ? true : action == .unmute ? false : nil,
-                    onHold: action == .hold ? true : action == .unhold ? false : nil, sequence: sequence,
-                    logger: context.logger)
-                state = "confirmed"
-            }
+                    onHold: action == .hold ? true : action == .unhold ? false : nil,
+                    sequence: Int64((service.now().timeIntervalSince1970 * 1_000_000).rounded()))
+                : nil
+            try await service.conferences.recordControl(
+                organizationID: organizationID, conferenceID: conference.id, participantID: participant.id,
+                action: action.rawValue, provider: provider.name.rawValue, confirmed: confirmed, actor: context.actor,
+                logger: context.logger)
+            let state = confirmed == nil ? "requested" : "confirmed"
             let current = try await service.conferences.participants(
                 organizationID: organizationID, conferenceID: conference.id, logger: context.logger
             ).first { $0.id == participant.id } ?? participant
@@ -443,7 +446,8 @@ struct ColdCallController {
             let organizationID = try TelephonyController.organizationID(context, action: "end cold calls")
             let body = try await request.decodeStrict(EndRequest.self, context: context)
             let conference = try await conference(body.conferenceID, organizationID, context)
-            let ended = try await service.end(organizationID: organizationID, conference: conference, logger: context.logger)
+            let ended = try await service.end(
+                organizationID: organizationID, conference: conference, actor: context.actor, logger: context.logger)
             return try await status(ended, organizationID, context)
         }
 

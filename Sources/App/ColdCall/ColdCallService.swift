@@ -79,10 +79,12 @@ struct ColdCallService: Sendable {
 
     // MARK: - Dialing
 
-    /// Dials the contact for a new session; returns the session and the contact's call.
+    /// Dials the contact for a new session; returns the session and the contact's call. The
+    /// `cold_call.initiate` audit event is written with the call's placed (or unconfirmed) state; a
+    /// replay and a dial the provider refused (its session is discarded) write none.
     func dial(
         organizationID: UUID, provider: any ConferenceProvider, to: String, from: String, contact: Contact?,
-        idempotencyKey: String?, requestHash: String, createdBy: UUID?, logger: Logger
+        idempotencyKey: String?, requestHash: String, createdBy: UUID?, actor: Actor, logger: Logger
     ) async throws -> (Conference, Call, replayed: Bool) {
         let limits = try await callPolicy?.limits(
             organizationID: organizationID, destination: to, ownNumbers: provider.configuredNumbers, logger: logger)
@@ -133,6 +135,14 @@ struct ColdCallService: Sendable {
             // Recorded from answer only without an announcement; with one, recording starts after it
             // (Twilio: the conference records from its start; Telnyx: record_start once speak ended).
             record: policy.mode == .on)
+        // Ids and the provider only: never the numbers.
+        func audit(_ result: String) -> AuditStore.Entry {
+            var details = ["provider": name.rawValue, "call_id": call.id.lowercasedString, "result": result]
+            if let contact { details["contact_id"] = contact.id.lowercasedString }
+            return AuditStore.Entry(
+                organizationID: organizationID, actor: actor, action: "cold_call.initiate",
+                target: conference.id.lowercasedString, details: details)
+        }
         let placed: PlacedCall
         do {
             placed = try await provider.dialIntoConference(dial, logger: logger)
@@ -142,24 +152,27 @@ struct ColdCallService: Sendable {
                 ProviderError.rejected(status: status, reason: reason), name, logger: logger)
         } catch {
             // The call may exist: keep its row (failed, unconfirmed) and close the session.
-            try await calls.markUnconfirmed(organizationID: organizationID, id: call.id, logger: logger)
+            try await calls.markUnconfirmed(
+                organizationID: organizationID, id: call.id, audit: audit("unconfirmed"), logger: logger)
             try await conferences.completeUnstarted(organizationID: organizationID, id: conference.id, logger: logger)
             throw ColdCallError.provider(error, name, logger: logger)
         }
         let stored = try await calls.markPlaced(
             organizationID: organizationID, id: call.id, providerCallID: placed.providerCallID,
-            status: placed.status.rawValue, rawStatus: placed.rawStatus, logger: logger)
+            status: placed.status.rawValue, rawStatus: placed.rawStatus, audit: audit("ok"), logger: logger)
         return (conference, stored, false)
     }
 
     // MARK: - Ending
 
     /// Ends the provider conference and hangs up every leg still up; a completed session is left as is.
-    func end(organizationID: UUID, conference: Conference, logger: Logger) async throws -> Conference {
+    /// The end request is recorded with its `cold_call.end` audit event before the provider is asked.
+    func end(organizationID: UUID, conference: Conference, actor: Actor, logger: Logger) async throws -> Conference {
         guard conference.status != "completed" else { return conference }
         let name = ProviderName(rawValue: conference.provider) ?? .twilio
         let provider = try await conferenceProvider(organizationID, named: name)
-        try await conferences.markEndRequested(organizationID: organizationID, id: conference.id, logger: logger)
+        try await conferences.markEndRequested(
+            organizationID: organizationID, id: conference.id, actor: actor, logger: logger)
         if let providerConferenceID = conference.providerConferenceID {
             do {
                 try await provider.endConference(providerConferenceID: providerConferenceID, logger: logger)

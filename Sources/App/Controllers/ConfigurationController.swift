@@ -190,7 +190,8 @@ struct ConfigurationController {
                 failure = error
             }
             let checkedAt = try await configurations.recordValidation(
-                organizationID: organization.id, key: key.rawValue, error: failure?.description, logger: context.logger)
+                organizationID: organization.id, key: key.rawValue, error: failure?.description, actor: context.actor,
+                logger: context.logger)
             switch failure {
             case nil:
                 return try ValidationResponse(key: key.rawValue, valid: true, checkedAt: checkedAt ?? Date(), reason: nil)
@@ -212,12 +213,13 @@ struct ConfigurationController {
         do {
             let (version, partners) = try await odoo.check(configuration)
             let checkedAt = try await configurations.recordValidation(
-                organizationID: organizationID, key: key, error: nil, logger: context.logger)
+                organizationID: organizationID, key: key, error: nil, actor: context.actor, logger: context.logger)
             return OdooValidationResponse(
                 key: key, valid: true, checkedAt: checkedAt ?? Date(), odooVersion: version, partnerCount: partners)
         } catch let error as OdooError {
             _ = try await configurations.recordValidation(
-                organizationID: organizationID, key: key, error: error.description, logger: context.logger)
+                organizationID: organizationID, key: key, error: error.description, actor: context.actor,
+                logger: context.logger)
             throw OdooController.apiError(error)
         }
     }

@@ -198,11 +198,15 @@ public struct CallStore: Sendable {
     ///
     /// Only a row still `initiating` moves: one the sweeper already resolved (this answer came
     /// later than the deadline it allows) is returned as it stands.
+    ///
+    /// `audit`, when given, is written in the same transaction (a cold call's `cold_call.initiate`).
     public func markPlaced(
-        organizationID: UUID, id: UUID, providerCallID: String, status: String, rawStatus: String, logger: Logger
+        organizationID: UUID, id: UUID, providerCallID: String, status: String, rawStatus: String,
+        audit: AuditStore.Entry? = nil, logger: Logger
     ) async throws -> Call {
         // Four round trips: the lock (taken where the call's provider is read), the update with the
-        // call's early events, and the transaction's BEGIN and COMMIT; a fifth only when events came early.
+        // call's early events, and the transaction's BEGIN and COMMIT; a fifth only when events came
+        // early, and one more with an audit event.
         try await client.inTransaction(logger: logger) { connection in
             var locked = false
             for try await _ in try await connection.execute(
@@ -212,6 +216,7 @@ public struct CallStore: Sendable {
                 locked = true
             }
             guard locked else { throw PersistenceError.notFound("call") }
+            if let audit { try await AuditStore.record(audit, on: connection, logger: logger) }
             var placed: (call: Call, earlyStatus: String?, earlyRaw: String?, duration: Int?)?
             for try await (row, earlyStatus, earlyRaw, duration) in try await connection.execute(
                 HotPathStatements.PlaceCall(
@@ -256,13 +261,19 @@ public struct CallStore: Sendable {
 
     /// The provider did not say whether it placed the call (timeout, unreadable answer): the row
     /// stays as `failed`/`unconfirmed`, keeping its Idempotency-Key so a retry cannot dial twice.
-    public func markUnconfirmed(organizationID: UUID, id: UUID, logger: Logger) async throws {
-        try await client.query(
-            """
-            UPDATE calls SET status = 'failed', raw_status = \(CallRowState.unconfirmed.rawValue), updated_at = now(),
-                ended_at = now()
-            WHERE organization_id = \(organizationID) AND id = \(id) AND status = \(CallRowState.initiating.rawValue)
-            """, logger: logger)
+    /// `audit`, when given, is written in the same transaction.
+    public func markUnconfirmed(
+        organizationID: UUID, id: UUID, audit: AuditStore.Entry? = nil, logger: Logger
+    ) async throws {
+        try await client.inTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                UPDATE calls SET status = 'failed', raw_status = \(CallRowState.unconfirmed.rawValue), updated_at = now(),
+                    ended_at = now()
+                WHERE organization_id = \(organizationID) AND id = \(id) AND status = \(CallRowState.initiating.rawValue)
+                """, logger: logger)
+            if let audit { try await AuditStore.record(audit, on: connection, logger: logger) }
+        }
     }
 
     /// Resolves up to `limit` calls left `initiating` longer than `staleInitiatingAfter` (the

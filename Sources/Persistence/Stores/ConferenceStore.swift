@@ -89,13 +89,23 @@ public struct ConferenceStore: Sendable {
         return try await CallStore.decode(rows).first
     }
 
-    /// Remembers which browser client asked to join.
-    public func setAgent(organizationID: UUID, id: UUID, clientID: String, logger: Logger) async throws {
-        try await client.query(
-            """
-            UPDATE conferences SET agent_client_id = \(clientID), updated_at = now()
-            WHERE organization_id = \(organizationID) AND id = \(id)
-            """, logger: logger)
+    /// Remembers which browser client asked to join, with the `cold_call.join` audit event in the
+    /// same transaction (the session and provider, never the client's token).
+    public func setAgent(organizationID: UUID, id: UUID, clientID: String, actor: Actor, logger: Logger) async throws {
+        try await client.inTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE conferences SET agent_client_id = \(clientID), updated_at = now()
+                WHERE organization_id = \(organizationID) AND id = \(id) RETURNING provider
+                """, logger: logger)
+            for try await provider in rows.decode(String.self) {
+                try await AuditStore.record(
+                    AuditStore.Entry(
+                        organizationID: organizationID, actor: actor, action: "cold_call.join",
+                        target: id.uuidString.lowercased(), details: ["provider": provider]),
+                    on: connection, logger: logger)
+            }
+        }
     }
 
     /// Records a leg Switchboard has just put (or is putting) into the session; an existing row is kept.
@@ -232,13 +242,22 @@ public struct ConferenceStore: Sendable {
         return nil
     }
 
-    /// Notes that an end was asked for.
-    public func markEndRequested(organizationID: UUID, id: UUID, logger: Logger) async throws {
-        try await client.query(
-            """
-            UPDATE conferences SET end_requested_at = COALESCE(end_requested_at, now()), updated_at = now()
-            WHERE organization_id = \(organizationID) AND id = \(id)
-            """, logger: logger)
+    /// Notes that an end was asked for, with the `cold_call.end` audit event in the same transaction.
+    public func markEndRequested(organizationID: UUID, id: UUID, actor: Actor, logger: Logger) async throws {
+        try await client.inTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE conferences SET end_requested_at = COALESCE(end_requested_at, now()), updated_at = now()
+                WHERE organization_id = \(organizationID) AND id = \(id) RETURNING provider
+                """, logger: logger)
+            for try await provider in rows.decode(String.self) {
+                try await AuditStore.record(
+                    AuditStore.Entry(
+                        organizationID: organizationID, actor: actor, action: "cold_call.end",
+                        target: id.uuidString.lowercased(), details: ["provider": provider]),
+                    on: connection, logger: logger)
+            }
+        }
     }
 
     /// Completes a session that never became a provider conference (nobody joined before the end).
@@ -250,18 +269,48 @@ public struct ConferenceStore: Sendable {
             """, logger: logger)
     }
 
-    /// Sets a participant's mute/hold from the provider's synchronous confirmation (Telnyx sends no
-    /// webhook for these), ordered like events by `sequence`.
-    public func confirmParticipantState(
-        organizationID: UUID, participantID: UUID, muted: Bool?, onHold: Bool?, sequence: Int64, logger: Logger
+    /// A participant's mute/hold state as the provider's synchronous answer confirmed it (Telnyx sends
+    /// no webhook for these), ordered like events by `sequence`.
+    public struct ConfirmedState: Sendable {
+        public var muted: Bool?
+        public var onHold: Bool?
+        public var sequence: Int64
+
+        public init(muted: Bool?, onHold: Bool?, sequence: Int64) {
+            self.muted = muted
+            self.onHold = onHold
+            self.sequence = sequence
+        }
+    }
+
+    /// Records a mute/unmute/hold/unhold the provider accepted: its `cold_call.control` audit event
+    /// and, when the provider's answer confirmed the state (`confirmed`), the participant's new state,
+    /// in one transaction. Without `confirmed` (the state follows the provider's webhook) the audit
+    /// event is the only write, one statement.
+    public func recordControl(
+        organizationID: UUID, conferenceID: UUID, participantID: UUID, action: String, provider: String,
+        confirmed: ConfirmedState?, actor: Actor, logger: Logger
     ) async throws {
-        try await client.query(
-            """
-            UPDATE conference_participants
-            SET muted = COALESCE(\(muted), muted), on_hold = COALESCE(\(onHold), on_hold),
-                state_sequence = \(sequence), updated_at = now()
-            WHERE organization_id = \(organizationID) AND id = \(participantID) AND state_sequence < \(sequence)
-            """, logger: logger)
+        let entry = AuditStore.Entry(
+            organizationID: organizationID, actor: actor, action: "cold_call.control",
+            target: conferenceID.uuidString.lowercased(),
+            details: [
+                "action": action, "participant_id": participantID.uuidString.lowercased(), "provider": provider,
+                "state": confirmed == nil ? "requested" : "confirmed",
+            ])
+        try await client.inTransaction(logger: logger) { connection in
+            if let confirmed {
+                try await connection.query(
+                    """
+                    UPDATE conference_participants
+                    SET muted = COALESCE(\(confirmed.muted), muted), on_hold = COALESCE(\(confirmed.onHold), on_hold),
+                        state_sequence = \(confirmed.sequence), updated_at = now()
+                    WHERE organization_id = \(organizationID) AND id = \(participantID)
+                      AND state_sequence < \(confirmed.sequence)
+                    """, logger: logger)
+            }
+            try await AuditStore.record(entry, on: connection, logger: logger)
+        }
     }
 
     // MARK: - Provider events

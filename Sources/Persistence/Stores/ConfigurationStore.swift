@@ -240,15 +240,28 @@ public struct ConfigurationStore: Sendable {
         }
     }
 
-    /// Records the outcome of a live credential check (`error` nil when the provider accepted them).
-    public func recordValidation(organizationID: UUID, key: String, error: String?, logger: Logger) async throws -> Date? {
-        let rows = try await client.query(
-            """
-            UPDATE organization_configuration SET validated_at = now(), validation_error = \(error)
-            WHERE organization_id = \(organizationID) AND key = \(key) RETURNING validated_at
-            """, logger: logger)
-        for try await at in rows.decode(Date.self) { return at }
-        return nil
+    /// Records the outcome of a live credential check (`error` nil when the provider accepted them),
+    /// with the `configuration.validate` audit event in the same transaction (the result, never the
+    /// error's text); nil, and nothing written, when the key is not configured.
+    public func recordValidation(
+        organizationID: UUID, key: String, error: String?, actor: Actor, logger: Logger
+    ) async throws -> Date? {
+        try await client.inTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE organization_configuration SET validated_at = now(), validation_error = \(error)
+                WHERE organization_id = \(organizationID) AND key = \(key) RETURNING validated_at
+                """, logger: logger)
+            var validatedAt: Date?
+            for try await at in rows.decode(Date.self) { validatedAt = at }
+            guard let validatedAt else { return nil }
+            try await AuditStore.record(
+                AuditStore.Entry(
+                    organizationID: organizationID, actor: actor, action: "configuration.validate", target: key,
+                    details: ["result": error == nil ? "ok" : "failed"]),
+                on: connection, logger: logger)
+            return validatedAt
+        }
     }
 
     /// Erases previous secrets whose grace window has ended; returns how many.
