@@ -113,7 +113,7 @@ public final class ProviderSimulator: Sendable {
             let client = HTTPClient(
                 eventLoopGroupProvider: .singleton,
                 configuration: .init(
-                    redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(5))))
+                    redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(15))))
             runtime.used = true
             runtime.httpClient = client
             runtime.jobs = jobsContinuation

@@ -70,8 +70,8 @@ struct WebhookDeliverer: Sendable {
             request.body = .bytes(ByteBuffer(bytes: webhook.body))
         }
         do {
-            // Five seconds, as the real providers give up on slow receivers.
-            let response = try await client.execute(request, timeout: .seconds(5))
+            // Fifteen seconds, as Twilio documents for its webhooks before it gives up on a slow receiver.
+            let response = try await client.execute(request, timeout: .seconds(15))
             _ = try await response.body.collect(upTo: 1 << 20)
             record.responseStatus = Int(response.status.code)
         } catch {
@@ -97,7 +97,7 @@ struct WebhookDeliverer: Sendable {
             outgoing.body = .bytes(ByteBuffer(bytes: request.body))
         }
         do {
-            let response = try await client.execute(outgoing, timeout: .seconds(5))
+            let response = try await client.execute(outgoing, timeout: .seconds(15))
             let body = try await response.body.collect(upTo: 1 << 20)
             return FetchedDocument(status: Int(response.status.code), body: Array(buffer: body), failure: nil, refused: false)
         } catch {

@@ -48,7 +48,7 @@ import Testing
                 let response = try await client.send(.get, "/readyz")
                 #expect(response.status == .serviceUnavailable)
                 #expect(try response.errorCode() == "database_unavailable")
-                #expect(ContinuousClock.now - start < .seconds(10), "readiness must answer, not hang")
+                #expect(ContinuousClock.now - start < .seconds(30), "readiness must answer, not hang")
                 #expect(dependencies.database.isUnavailable, "a closed port flips the state")
             }
         }
@@ -68,7 +68,7 @@ import Testing
                         method, path, key: "sb_AAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", raw: method == .post ? "a=b" : nil)
                     #expect(response.status == .serviceUnavailable, "\(path)")
                     #expect(try response.errorCode() == "database_unavailable")
-                    #expect(ContinuousClock.now - start < .seconds(10), "\(path) must answer, not hang")
+                    #expect(ContinuousClock.now - start < .seconds(30), "\(path) must answer, not hang")
                 }
             }
         }

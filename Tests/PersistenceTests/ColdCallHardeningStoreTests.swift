@@ -96,14 +96,14 @@ extension ColdCallHardeningStoreTests {
                 try await store.claimBridge(
                     organizationID: organization.id, id: conference.id, providerCallID: leg, lease: lease, logger: logger)
             }
-            #expect(try await claim("leg-a", lease: .seconds(3)) == .create(name: conference.name, lookUpFirst: false))
+            #expect(try await claim("leg-a", lease: .seconds(8)) == .create(name: conference.name, lookUpFirst: false))
             // While leg-a asks the provider, the session row is not locked: other work on it proceeds.
             try await store.setAgent(
                 organizationID: organization.id, id: conference.id, clientID: "agent-1", actor: .commandLine, logger: logger)
             #expect(try await claim("leg-b") == .wait)
             #expect(try await claim("leg-a") == .wait)  // a duplicate delivery of leg-a's event
             // leg-a's provider request succeeded but its result was never recorded; its lease runs out.
-            try await Task.sleep(for: .milliseconds(3200))
+            try await Task.sleep(for: .milliseconds(8200))
             #expect(try await claim("leg-a") == .create(name: conference.name, lookUpFirst: true))
             try await store.recordBridge(
                 organizationID: organization.id, id: conference.id, providerConferenceID: "conf-1",

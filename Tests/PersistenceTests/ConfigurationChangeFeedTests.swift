@@ -42,14 +42,14 @@ import Testing
                 let seen = Seen()
                 let feed = ConfigurationChangeFeed(
                     client: feedClient, logger: logger, retryDelay: .milliseconds(50),
-                    heartbeatInterval: .milliseconds(300), heartbeatTimeout: .milliseconds(250),
+                    heartbeatInterval: .milliseconds(500), heartbeatTimeout: .seconds(2),
                     onListening: { seen.listenings.withLock { $0 += 1 } },
                     onChange: { id in seen.changes.withLock { $0.append(id) } })
                 let running = Task { try await feed.run() }
                 defer { running.cancel() }
-                #expect(try await Self.eventually(.seconds(5)) { seen.listenings.withLock { $0 } == 1 })
+                #expect(try await Self.eventually(.seconds(20)) { seen.listenings.withLock { $0 } == 1 })
                 // Healthy heartbeats change nothing.
-                try await Task.sleep(for: .milliseconds(900))
+                try await Task.sleep(for: .milliseconds(1500))
                 #expect(seen.listenings.withLock { $0 } == 1, "a heard heartbeat must not reconnect")
 
                 var pid: Int32?
@@ -62,12 +62,12 @@ import Testing
                 #expect(kill(backend, SIGSTOP) == 0, "the test cluster must belong to this user")
                 do {
                     #expect(
-                        try await Self.eventually(.seconds(5)) { seen.listenings.withLock { $0 } >= 3 },
+                        try await Self.eventually(.seconds(20)) { seen.listenings.withLock { $0 } >= 3 },
                         "a missed heartbeat drops the cache and listening restarts on a new connection")
                     let id = UUID()
                     try await postgres.query(
                         "SELECT pg_notify(\(ConfigurationChangeFeed.channel), \(id.uuidString.lowercased()))", logger: logger)
-                    #expect(try await Self.eventually(.seconds(5)) { seen.changes.withLock { $0.contains(id) } })
+                    #expect(try await Self.eventually(.seconds(20)) { seen.changes.withLock { $0.contains(id) } })
                 } catch {
                     kill(backend, SIGCONT)
                     throw error

@@ -369,7 +369,8 @@ import Testing
                 recording.parameter("RecordingUrl")
                     == "https://api.twilio.com/2010-04-01/Accounts/\(harness.twilio.accountSID)/Recordings/\(recordingSID)")
             #expect(recording.parameter("RecordingStatus") == "completed")
-            #expect(recording.parameter("RecordingDuration") == "1")
+            // Whole seconds of a ~1 s call; a loaded run stretches the simulated talk a little.
+            #expect(recording.parameter("RecordingDuration").flatMap { Int($0) }.map { (1...5).contains($0) } == true)
             #expect(recording.parameter("RecordingChannels") == "1")
             #expect(recording.parameter("RecordingSource") == "OutboundAPI")
             #expect(recording.parameter("RecordingStartTime")?.hasSuffix("+0000") == true)

@@ -84,7 +84,7 @@ import Testing
     /// Polls `condition` every 20 ms for up to 5 s.
     static func eventually(_ condition: () async throws -> Bool) async rethrows -> Bool {
         let start = ContinuousClock.now
-        while ContinuousClock.now - start < .seconds(5) {
+        while ContinuousClock.now - start < .seconds(20) {
             if try await condition() { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
@@ -220,7 +220,8 @@ import Testing
             for request in requests {
                 do {
                     let state = try await plivo.callState(providerCallID: request, logger: Self.logger)
-                    #expect(state.status == .inProgress)
+                    // Live is ringing or answered; on a loaded run the answer may not have come yet.
+                    #expect(state.status == .inProgress || state.status == .ringing, "\(state)")
                 } catch {
                     #expect("\(error)".contains("more than the 1 one lookup reads"), "\(error)")
                     refusals += 1
