@@ -111,7 +111,7 @@ import Testing
             request.headers.add(name: "Authorization", value: "Bearer \(stack.harness.acmeService)")
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: #"{"to_number":"+14155552222"}"#))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             #expect(response.status.code == 429)
             let retryAfter = try #require(response.headers.first(name: "Retry-After").flatMap(Int.init))
             #expect((1...60).contains(retryAfter))

@@ -23,7 +23,7 @@ import Testing
             request.headers.add(name: name, value: value)
         }
         request.body = .bytes(ByteBuffer(bytes: body ?? webhook.body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         _ = try await response.body.collect(upTo: 1 << 20)
         return Int(response.status.code)
     }
